@@ -1,0 +1,28 @@
+//! Append-only, hash-chained audit events: one chain per tenant, plus one for the deployment.
+
+pub mod chain;
+pub mod event;
+
+pub use event::{Actor, AuditEvent, Outcome};
+
+use anyhow::Context;
+
+use crate::db::Db;
+
+/// Records one event. Writing must not fail silently: callers decide whether a failed write
+/// refuses the action (it does for anything that changes data).
+pub async fn record(db: &Db, event: AuditEvent) -> anyhow::Result<()> {
+    let mut tx = db.pool.begin().await.context("audit: begin")?;
+    chain::append(&mut tx, &event).await?;
+    tx.commit().await.context("audit: commit")?;
+    Ok(())
+}
+
+/// Records an event where losing it must not break the request that caused it (for example a
+/// refused login): the failure is logged loudly instead.
+pub async fn record_or_log(db: &Db, event: AuditEvent) {
+    let action = event.action;
+    if let Err(e) = record(db, event).await {
+        tracing::error!(action, error = %format!("{e:#}"), "audit event could not be written");
+    }
+}

@@ -1,0 +1,85 @@
+//! Bearer tokens for `/api/v1`: the only way to authenticate there (no cookies, so no CSRF).
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{web, FromRequest, HttpRequest};
+
+use crate::audit::{self, Actor, AuditEvent, Outcome};
+use crate::db::api_tokens;
+use crate::db::users::User;
+use crate::domain::secret::{looks_like_token, random_token, secret_hash};
+use crate::error::AppError;
+use crate::startup::AppState;
+use crate::web::client::ClientInfo;
+
+/// Tokens carry a prefix so they are recognisable in secret scanners and config files.
+pub const PREFIX: &str = "bote_";
+
+/// The account behind a valid bearer token.
+#[derive(Clone, Debug)]
+pub struct ApiCaller {
+    pub user: User,
+    pub token_id: String,
+}
+
+/// Makes a new token and returns it; only its hash is stored.
+pub async fn issue(state_db: &crate::db::Db, user: &User, name: &str) -> anyhow::Result<String> {
+    let token = format!("{PREFIX}{}", random_token());
+    let id = api_tokens::create(state_db, &user.id, name, &secret_hash(&token)).await?;
+    audit::record(
+        state_db,
+        AuditEvent::new("token.created", Outcome::Success, Actor::System)
+            .tenant(user.tenant_id.as_deref())
+            .detail("token_id", id)
+            .detail("token_name", name)
+            .detail("user", user.email.clone()),
+    )
+    .await?;
+    Ok(token)
+}
+
+fn bearer(req: &HttpRequest) -> Option<&str> {
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+impl FromRequest for ApiCaller {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let state = req
+                .app_data::<web::Data<AppState>>()
+                .ok_or(AppError::Unauthorized)?;
+            let token = bearer(&req).ok_or(AppError::Unauthorized)?;
+            let well_formed = token.strip_prefix(PREFIX).is_some_and(looks_like_token);
+            let owner = if well_formed {
+                api_tokens::find_owner(&state.db, &secret_hash(token)).await?
+            } else {
+                None
+            };
+            let Some(owner) = owner else {
+                audit::record_or_log(
+                    &state.db,
+                    AuditEvent::new("token.used", Outcome::Refused, Actor::External)
+                        .client(&ClientInfo::of(&req))
+                        .reason("unknown, revoked or disabled token")
+                        .detail("route", req.match_pattern().unwrap_or_default()),
+                )
+                .await;
+                return Err(AppError::Unauthorized);
+            };
+            api_tokens::mark_used(&state.db, &owner.token_id).await?;
+            Ok(ApiCaller {
+                user: owner.user,
+                token_id: owner.token_id,
+            })
+        })
+    }
+}

@@ -1,0 +1,8 @@
+//! Who is asking: passwords, sessions, API tokens, CSRF and login throttling.
+
+pub mod api_token;
+pub mod csrf;
+pub mod login;
+pub mod password;
+pub mod session;
+pub mod throttle;

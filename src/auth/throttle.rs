@@ -1,0 +1,104 @@
+//! Login throttling: failures per account and per client address slow down answers and then
+//! lock the key for a while.
+
+use std::time::Duration;
+
+use crate::config::Settings;
+use crate::db::{throttle, Db};
+use crate::domain::time::now_ms;
+
+/// Failures are counted within this window.
+const WINDOW: Duration = Duration::from_secs(15 * 60);
+
+/// Keys a login attempt is counted under.
+pub struct LoginKeys {
+    pub account: String,
+    pub address: String,
+}
+
+impl LoginKeys {
+    pub fn new(email: &str, client_addr: &str) -> LoginKeys {
+        LoginKeys {
+            account: format!("login-account:{}", email.trim().to_lowercase()),
+            address: format!("login-addr:{client_addr}"),
+        }
+    }
+}
+
+/// Whether either key is locked right now.
+pub async fn is_locked(db: &Db, keys: &LoginKeys) -> sqlx::Result<bool> {
+    let now = now_ms();
+    for key in [&keys.account, &keys.address] {
+        if let Some(c) = throttle::get(db, key).await? {
+            if c.locked_until > now {
+                return Ok(true);
+            }
+        }
+    }
+    Ok(false)
+}
+
+/// What a failed attempt led to.
+pub struct FailureOutcome {
+    /// How long to wait before answering, so guessing gets slower with every failure.
+    pub delay: Duration,
+    /// Whether this failure locked the account or the address.
+    pub locked_now: bool,
+}
+
+pub async fn record_failure(
+    db: &Db,
+    settings: &Settings,
+    keys: &LoginKeys,
+) -> sqlx::Result<FailureOutcome> {
+    let now = now_ms();
+    let window = WINDOW.as_millis() as i64;
+    let lockout = settings.login_lockout.as_millis() as i64;
+    let account = throttle::record_failure(
+        db,
+        &keys.account,
+        now,
+        window,
+        i64::from(settings.login_max_failures),
+        lockout,
+    )
+    .await?;
+    let address = throttle::record_failure(
+        db,
+        &keys.address,
+        now,
+        window,
+        i64::from(settings.login_max_failures_per_address),
+        lockout,
+    )
+    .await?;
+    let worst = account.failures.max(address.failures);
+    Ok(FailureOutcome {
+        delay: delay_after(worst),
+        locked_now: account.locked_until > now || address.locked_until > now,
+    })
+}
+
+/// After the second failure, each further one waits 250 ms longer, up to 2 s.
+fn delay_after(failures: i64) -> Duration {
+    let steps = (failures - 2).clamp(0, 8) as u64;
+    Duration::from_millis(250 * steps)
+}
+
+/// A successful login clears the account's counter (not the address's, which may be shared by
+/// an attacker trying many accounts).
+pub async fn record_success(db: &Db, keys: &LoginKeys) -> sqlx::Result<()> {
+    throttle::clear(db, &keys.account).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delay_grows_then_caps() {
+        assert_eq!(delay_after(1), Duration::ZERO);
+        assert_eq!(delay_after(3), Duration::from_millis(250));
+        assert_eq!(delay_after(100), Duration::from_secs(2));
+    }
+}

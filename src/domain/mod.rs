@@ -1,0 +1,8 @@
+//! Plain types that can only hold valid values: parse at the edge, no I/O here.
+
+pub mod duration;
+pub mod email;
+pub mod role;
+pub mod secret;
+pub mod slug;
+pub mod time;

@@ -1,0 +1,13 @@
+//! Bote: secure file exchange for public administrations.
+
+pub mod audit;
+pub mod auth;
+pub mod commands;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod i18n;
+pub mod jobs;
+pub mod startup;
+pub mod web;

@@ -1,0 +1,157 @@
+//! The `bote` command line: parses arguments and hands over to `bote::commands`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use bote::commands::{self, accounts, serve, tenants, Failure};
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "bote",
+    version,
+    about = "Secure file exchange for public administrations"
+)]
+struct Cli {
+    /// Settings file (TOML); BOTE_* environment variables override it.
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web server and background jobs.
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage tenants (municipalities).
+    #[command(subcommand)]
+    Tenant(TenantCommand),
+    /// Manage accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Subcommand)]
+enum TenantCommand {
+    /// Create a tenant.
+    Add {
+        #[arg(long)]
+        slug: String,
+        #[arg(long)]
+        name: String,
+        /// Language of mails and pages when nothing else decides: de or en.
+        #[arg(long, default_value = "de")]
+        language: String,
+    },
+    /// List tenants.
+    List,
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create an account; the password is read from standard input.
+    Add {
+        #[arg(long)]
+        email: String,
+        /// admin, staff, auditor or operator.
+        #[arg(long)]
+        role: String,
+        /// Slug of the tenant (default: the default tenant). Operators have none.
+        #[arg(long)]
+        tenant: Option<String>,
+        /// Display name (default: the part of the address before @).
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Disable an account: its sessions end and its tokens stop working at once.
+    Disable {
+        #[arg(long)]
+        email: String,
+    },
+    /// Enable a disabled account again.
+    Enable {
+        #[arg(long)]
+        email: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create an API token; the token alone is printed on the last line of standard output.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: Option<String>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let config = cli.config.as_deref();
+    let result: Result<(), Failure> = runtime.block_on(async {
+        match &cli.command {
+            Command::Serve => serve::run(config).await,
+            Command::Migrate => commands::migrate(config).await,
+            Command::Tenant(TenantCommand::Add {
+                slug,
+                name,
+                language,
+            }) => tenants::add(config, slug, name, language).await,
+            Command::Tenant(TenantCommand::List) => tenants::list(config).await,
+            Command::User(UserCommand::Add {
+                email,
+                role,
+                tenant,
+                name,
+                password_stdin,
+            }) => {
+                accounts::add_user(
+                    config,
+                    accounts::AddUser {
+                        email,
+                        role,
+                        tenant: tenant.as_deref(),
+                        name: name.as_deref(),
+                        password_stdin: *password_stdin,
+                    },
+                )
+                .await
+            }
+            Command::User(UserCommand::Disable { email }) => {
+                accounts::set_disabled(config, email, true).await
+            }
+            Command::User(UserCommand::Enable { email }) => {
+                accounts::set_disabled(config, email, false).await
+            }
+            Command::Token(TokenCommand::Create { email, name }) => {
+                accounts::create_token(config, email, name.as_deref()).await
+            }
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            eprintln!("{}", f.message);
+            ExitCode::from(f.status)
+        }
+    }
+}

@@ -1,0 +1,80 @@
+//! Builds the application: database, migrations, default tenant, HTTP server bound to its port.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
+use actix_web::{web, App, HttpServer};
+use anyhow::Context;
+
+use crate::config::Settings;
+use crate::db::{tenants, Db};
+use crate::{auth, web as routes};
+
+/// Everything a request handler may need, shared by all workers.
+pub struct AppState {
+    pub db: Db,
+    pub settings: Arc<Settings>,
+}
+
+/// Opens the database, applies migrations and makes sure the default tenant exists.
+pub async fn prepare_database(settings: &Settings) -> anyhow::Result<Db> {
+    std::fs::create_dir_all(&settings.data_dir).with_context(|| {
+        format!(
+            "cannot create the data folder {}",
+            settings.data_dir.display()
+        )
+    })?;
+    let db = Db::connect(&settings.database_url).await?;
+    db.migrate().await?;
+    tenants::ensure_default(&db, &settings.default_language).await?;
+    Ok(db)
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    pub db: Db,
+}
+
+impl Application {
+    /// Binds the listener (port 0 picks a free port) and wires the app; call `run` to serve.
+    pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        let db = prepare_database(&settings).await?;
+        let listener = TcpListener::bind(settings.listen)
+            .with_context(|| format!("cannot listen on {}", settings.listen))?;
+        let port = listener.local_addr()?.port();
+        auth::password::warm_up();
+        let state = web::Data::new(AppState {
+            db: db.clone(),
+            settings: Arc::new(settings.clone()),
+        });
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .app_data(web::FormConfig::default().limit(64 * 1024))
+                .app_data(web::JsonConfig::default().limit(256 * 1024))
+                .app_data(web::PathConfig::default())
+                .configure(routes::configure)
+                .default_service(web::to(routes::error_pages::not_found))
+                .wrap(from_fn(routes::security::csrf))
+                .wrap(from_fn(routes::error_pages::render))
+                .wrap(from_fn(routes::security::headers))
+                .wrap(from_fn(routes::request_log::log))
+        })
+        .listen(listener)?
+        .shutdown_timeout(settings.shutdown_grace.as_secs())
+        .run();
+        Ok(Application { port, server, db })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until SIGTERM/SIGINT; running requests get the configured grace period.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

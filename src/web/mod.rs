@@ -1,0 +1,24 @@
+//! HTTP: routes grouped by audience, plus the middleware every request passes.
+
+pub mod api;
+pub mod assets;
+pub mod client;
+pub mod ctx;
+pub mod error_pages;
+pub mod health;
+pub mod lang;
+pub mod render;
+pub mod request_log;
+pub mod security;
+pub mod staff;
+
+use actix_web::web;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/healthz", web::get().to(health::healthz))
+        .route("/readyz", web::get().to(health::readyz))
+        .route("/static/{name}", web::get().to(assets::serve))
+        .route("/lang", web::post().to(lang::switch))
+        .configure(staff::configure)
+        .service(web::scope("/api/v1").configure(api::configure));
+}
