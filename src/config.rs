@@ -17,6 +17,9 @@ pub struct Settings {
     pub data_dir: PathBuf,
     pub database_url: String,
     pub base_url: Url,
+    /// True when no base URL was configured and it was derived from the listen address; the
+    /// server then fills in the port it actually bound (which matters for port 0).
+    pub base_url_from_listen: bool,
     pub session_idle_timeout: Duration,
     pub session_max_age: Duration,
     pub login_max_failures: u32,
@@ -186,6 +189,7 @@ impl RawSettings {
             None => format!("sqlite://{}?mode=rwc", data_dir.join("bote.db").display()),
         };
 
+        let base_url_from_listen = self.base_url.is_none();
         let base_url = match self.base_url {
             Some(text) => validate_base_url(text.trim())?,
             None => {
@@ -286,6 +290,7 @@ impl RawSettings {
             data_dir,
             database_url,
             base_url,
+            base_url_from_listen,
             session_idle_timeout,
             session_max_age,
             login_max_failures,
@@ -388,6 +393,14 @@ impl Settings {
     /// The origin (scheme://host[:port]) that browsers send in the Origin header.
     pub fn origin(&self) -> String {
         self.base_url.origin().ascii_serialization()
+    }
+
+    /// Fills in the port the server really bound when the base URL came from the listen address.
+    pub fn with_bound_port(mut self, port: u16) -> Settings {
+        if self.base_url_from_listen {
+            let _ = self.base_url.set_port(Some(port));
+        }
+        self
     }
 
     pub fn is_postgres(&self) -> bool {

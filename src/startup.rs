@@ -36,6 +36,7 @@ pub struct Application {
     port: u16,
     server: Server,
     pub db: Db,
+    pub settings: Settings,
 }
 
 impl Application {
@@ -45,11 +46,13 @@ impl Application {
         let listener = TcpListener::bind(settings.listen)
             .with_context(|| format!("cannot listen on {}", settings.listen))?;
         let port = listener.local_addr()?.port();
+        let settings = settings.with_bound_port(port);
         auth::password::warm_up();
         let state = web::Data::new(AppState {
             db: db.clone(),
             settings: Arc::new(settings.clone()),
         });
+        let shutdown_grace = settings.shutdown_grace.as_secs();
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
@@ -64,13 +67,23 @@ impl Application {
                 .wrap(from_fn(routes::request_log::log))
         })
         .listen(listener)?
-        .shutdown_timeout(settings.shutdown_grace.as_secs())
+        .shutdown_timeout(shutdown_grace)
         .run();
-        Ok(Application { port, server, db })
+        Ok(Application {
+            port,
+            server,
+            db,
+            settings,
+        })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// Lets tests (and the binary) stop the server gracefully.
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
     }
 
     /// Serves until SIGTERM/SIGINT; running requests get the configured grace period.

@@ -61,6 +61,13 @@ impl CanonicalRecord<'_> {
     }
 }
 
+/// Text as stored: everything as given except NUL, which PostgreSQL cannot hold in text; it
+/// becomes U+FFFD so the record still shows that something was there. (Details are JSON, where
+/// NUL is escaped anyway.)
+fn storable(text: &str) -> String {
+    text.replace('\0', "\u{FFFD}")
+}
+
 /// Appends an event inside the caller's transaction. The chain head row is written first, so the
 /// transaction takes the write lock (SQLite) or the row lock (PostgreSQL) before reading it:
 /// concurrent writers, also on other instances, queue up instead of forking the chain.
@@ -90,6 +97,10 @@ pub async fn append(tx: &mut Transaction<'_, Any>, event: &AuditEvent) -> anyhow
         Actor::External | Actor::System => (None, None),
     };
     let details = event.details.to_string();
+    let client_addr = event.client_addr.as_deref().map(storable);
+    let user_agent = event.user_agent.as_deref().map(storable);
+    let reason = event.reason.as_deref().map(storable);
+    let actor_label = actor_label.map(storable);
     let record = CanonicalRecord {
         chain,
         seq,
@@ -98,14 +109,14 @@ pub async fn append(tx: &mut Transaction<'_, Any>, event: &AuditEvent) -> anyhow
         occurred_at: now_ms(),
         actor_kind: event.actor.kind(),
         actor_user_id,
-        actor_label,
-        client_addr: event.client_addr.as_deref(),
-        user_agent: event.user_agent.as_deref(),
+        actor_label: actor_label.as_deref(),
+        client_addr: client_addr.as_deref(),
+        user_agent: user_agent.as_deref(),
         action: event.action,
         outcome: event.outcome.as_str(),
         link_id: event.link_id.as_deref(),
         file_id: event.file_id.as_deref(),
-        reason: event.reason.as_deref(),
+        reason: reason.as_deref(),
         details: &details,
         prev_hash: &prev_hash,
     };

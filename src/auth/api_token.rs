@@ -57,7 +57,7 @@ impl FromRequest for ApiCaller {
             let state = req
                 .app_data::<web::Data<AppState>>()
                 .ok_or(AppError::Unauthorized)?;
-            let token = bearer(&req).ok_or(AppError::Unauthorized)?;
+            let token = bearer(&req).unwrap_or_default();
             let well_formed = token.strip_prefix(PREFIX).is_some_and(looks_like_token);
             let owner = if well_formed {
                 api_tokens::find_owner(&state.db, &secret_hash(token)).await?
@@ -69,7 +69,11 @@ impl FromRequest for ApiCaller {
                     &state.db,
                     AuditEvent::new("token.used", Outcome::Refused, Actor::External)
                         .client(&ClientInfo::of(&req))
-                        .reason("unknown, revoked or disabled token")
+                        .reason(if token.is_empty() {
+                            "no bearer token"
+                        } else {
+                            "unknown, revoked or disabled token"
+                        })
                         .detail("route", req.match_pattern().unwrap_or_default()),
                 )
                 .await;

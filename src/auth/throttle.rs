@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use crate::config::Settings;
 use crate::db::{throttle, Db};
+use crate::domain::secret::secret_hash;
 use crate::domain::time::now_ms;
 
 /// Failures are counted within this window.
@@ -17,10 +18,15 @@ pub struct LoginKeys {
 }
 
 impl LoginKeys {
+    /// Keys are hashes: whatever was typed (any bytes, any length) becomes a fixed-size key, and
+    /// the table holds no addresses.
     pub fn new(email: &str, client_addr: &str) -> LoginKeys {
         LoginKeys {
-            account: format!("login-account:{}", email.trim().to_lowercase()),
-            address: format!("login-addr:{client_addr}"),
+            account: format!(
+                "login-account:{}",
+                secret_hash(&email.trim().to_lowercase())
+            ),
+            address: format!("login-addr:{}", secret_hash(client_addr)),
         }
     }
 }

@@ -20,7 +20,8 @@ pub fn init_logging(format: LogFormat) {
 pub async fn run(config: Option<&Path>) -> Result<(), Failure> {
     let settings: Settings = load_settings(config)?;
     init_logging(settings.log_format);
-    let app = Application::build(settings.clone()).await?;
+    let app = Application::build(settings).await?;
+    let settings = app.settings.clone();
     let db = app.db.clone();
     crate::jobs::spawn_all(db.clone(), settings.clone());
     println!(

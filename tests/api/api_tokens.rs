@@ -1,0 +1,62 @@
+use bote::domain::role::Role;
+
+use crate::helpers::spawn_app;
+
+#[tokio::test]
+async fn bearer_token_authenticates_the_api() {
+    let app = spawn_app().await;
+    let user = app.create_user("anna@stadt.example", Role::Staff).await;
+    let token = bote::auth::api_token::issue(&app.db, &user, "script")
+        .await
+        .unwrap();
+    assert!(token.starts_with("bote_"));
+
+    let res = reqwest::Client::new()
+        .get(app.url("/api/v1/me"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    let me: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(me["email"], "anna@stadt.example");
+
+    let stored: Vec<String> = sqlx::query_scalar("SELECT token_hash FROM api_tokens")
+        .fetch_all(&app.db.pool)
+        .await
+        .unwrap();
+    assert!(!stored.contains(&token), "only the hash is stored");
+}
+
+#[tokio::test]
+async fn wrong_or_malformed_tokens_are_refused_and_recorded() {
+    let app = spawn_app().await;
+    for header in [
+        "Bearer bote_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        "Bearer nonsense",
+        "Basic YWRtaW46YWRtaW4=",
+        "Bearer ",
+    ] {
+        let res = reqwest::Client::new()
+            .get(app.url("/api/v1/me"))
+            .header("authorization", header)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), 401, "{header}");
+    }
+    let refused = app
+        .audit_actions()
+        .await
+        .into_iter()
+        .filter(|a| a == &("token.used".to_string(), "refused".to_string()))
+        .count();
+    assert_eq!(refused, 4, "{:?}", app.audit_actions().await);
+}
+
+#[tokio::test]
+async fn session_cookie_does_not_authenticate_the_api() {
+    let app = spawn_app().await;
+    app.signed_in("anna@stadt.example", Role::Staff).await;
+    assert_eq!(app.get("/api/v1/me").await.status().as_u16(), 401);
+}

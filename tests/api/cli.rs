@@ -1,0 +1,276 @@
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use crate::helpers::bote_bin;
+
+fn bote(
+    dir: &std::path::Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+    stdin: &str,
+) -> std::process::Output {
+    let mut cmd = Command::new(bote_bin());
+    cmd.args(args)
+        .current_dir(dir)
+        .env_remove("BOTE_DATABASE_URL")
+        .env("BOTE_DATA_DIR", dir.join("data"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn bad_configuration_stops_with_status_2_naming_the_setting() {
+    let dir = tempfile::tempdir().unwrap();
+    for (key, value) in [
+        ("BOTE_LISTEN", "localhost"),
+        ("BOTE_DATABASE_URL", "mysql://db/bote"),
+        ("BOTE_BASE_URL", "files.example.org"),
+        ("BOTE_SESSION_IDLE_TIMEOUT", "forever"),
+    ] {
+        let out = bote(dir.path(), &["serve"], &[(key, value)], "");
+        assert_eq!(out.status.code(), Some(2), "{key}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(key), "{key}: {err}");
+    }
+    std::fs::write(dir.path().join("bote.toml"), "listen = 42\n").unwrap();
+    let out = bote(dir.path(), &["--config", "bote.toml", "serve"], &[], "");
+    assert_eq!(out.status.code(), Some(2));
+    let out = bote(dir.path(), &["--config", "missing.toml", "serve"], &[], "");
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn config_file_is_read_and_environment_wins() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("bote.toml"),
+        "data_dir = \"from-file\"\ndefault_language = \"en\"\n",
+    )
+    .unwrap();
+    // `migrate` uses the data folder from the file.
+    let mut cmd = Command::new(bote_bin());
+    let out = cmd
+        .args(["--config", "bote.toml", "migrate"])
+        .current_dir(dir.path())
+        .env_remove("BOTE_DATA_DIR")
+        .env_remove("BOTE_DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(dir.path().join("from-file/bote.db").exists());
+}
+
+#[test]
+fn user_token_and_tenant_commands_work_and_validate() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    let out = bote(
+        p,
+        &[
+            "user",
+            "add",
+            "--email",
+            "admin@stadt.example",
+            "--role",
+            "admin",
+            "--password-stdin",
+        ],
+        &[],
+        "correct horse battery\n",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let out = bote(
+        p,
+        &[
+            "user",
+            "add",
+            "--email",
+            "admin@stadt.example",
+            "--role",
+            "admin",
+            "--password-stdin",
+        ],
+        &[],
+        "correct horse battery\n",
+    );
+    assert_eq!(out.status.code(), Some(2), "duplicate address");
+    let out = bote(
+        p,
+        &[
+            "user",
+            "add",
+            "--email",
+            "x@stadt.example",
+            "--role",
+            "admin",
+            "--password-stdin",
+        ],
+        &[],
+        "short\n",
+    );
+    assert_eq!(out.status.code(), Some(2), "short password");
+    let out = bote(
+        p,
+        &[
+            "user",
+            "add",
+            "--email",
+            "not-an-address",
+            "--role",
+            "staff",
+            "--password-stdin",
+        ],
+        &[],
+        "correct horse battery\n",
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let out = bote(
+        p,
+        &[
+            "user",
+            "add",
+            "--email",
+            "y@stadt.example",
+            "--role",
+            "king",
+            "--password-stdin",
+        ],
+        &[],
+        "correct horse battery\n",
+    );
+    assert_eq!(out.status.code(), Some(2));
+
+    let out = bote(
+        p,
+        &[
+            "tenant",
+            "add",
+            "--slug",
+            "musterhausen",
+            "--name",
+            "Gemeinde Musterhausen",
+        ],
+        &[],
+        "",
+    );
+    assert!(out.status.success());
+    let out = bote(
+        p,
+        &["tenant", "add", "--slug", "Bad Slug", "--name", "x"],
+        &[],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let out = bote(
+        p,
+        &[
+            "user",
+            "add",
+            "--email",
+            "clerk@musterhausen.example",
+            "--role",
+            "staff",
+            "--tenant",
+            "musterhausen",
+            "--password-stdin",
+        ],
+        &[],
+        "correct horse battery\n",
+    );
+    assert!(out.status.success());
+    let out = bote(p, &["tenant", "list"], &[], "");
+    let listed = String::from_utf8_lossy(&out.stdout);
+    assert!(listed.contains("musterhausen") && listed.contains("default"));
+
+    let out = bote(
+        p,
+        &[
+            "token",
+            "create",
+            "--email",
+            "admin@stadt.example",
+            "--name",
+            "backup",
+        ],
+        &[],
+        "",
+    );
+    assert!(out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let last = stdout.lines().last().unwrap();
+    assert!(last.starts_with("bote_") && last.len() == 48, "{last}");
+
+    let out = bote(
+        p,
+        &["user", "disable", "--email", "admin@stadt.example"],
+        &[],
+        "",
+    );
+    assert!(out.status.success());
+    let out = bote(
+        p,
+        &["user", "disable", "--email", "ghost@stadt.example"],
+        &[],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn serve_tells_a_fresh_install_how_to_create_an_admin_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(bote_bin())
+        .arg("serve")
+        .current_dir(dir.path())
+        .env_remove("BOTE_DATABASE_URL")
+        .env("BOTE_DATA_DIR", dir.path().join("data"))
+        .env("BOTE_LISTEN", "127.0.0.1:0")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut out = String::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let mut buf = [0u8; 4096];
+    use std::io::Read;
+    while !out.contains("--password-stdin") && std::time::Instant::now() < deadline {
+        let n = stdout.read(&mut buf).unwrap_or(0);
+        if n == 0 {
+            break;
+        }
+        out.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
+    // The server installs its signal handlers once it runs; give it a moment after the banner.
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let _ = Command::new("kill").arg(child.id().to_string()).status();
+    let status = child.wait().unwrap();
+    assert!(
+        out.contains("Bote is running at http://127.0.0.1:"),
+        "{out}"
+    );
+    assert!(out.contains("bote user add --email"), "{out}");
+    // SIGTERM ends the server cleanly.
+    assert!(status.success(), "{status:?}");
+}

@@ -1,0 +1,234 @@
+//! Starts the real application on port 0 with its own data folder and database (SQLite, or a
+//! fresh PostgreSQL database when `BOTE_TEST_DATABASE=postgres`), and talks to it over HTTP.
+
+use bote::config::Settings;
+use bote::db::users::{self, NewUser, User};
+use bote::db::{tenants, Db};
+use bote::domain::email::EmailAddress;
+use bote::domain::role::Role;
+use bote::startup::Application;
+use reqwest::header::{HeaderMap, HeaderValue, ORIGIN};
+use sqlx::Connection;
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+pub struct TestApp {
+    pub address: String,
+    pub db: Db,
+    pub client: reqwest::Client,
+    pub jar: std::sync::Arc<reqwest::cookie::Jar>,
+    env: Vec<(String, String)>,
+    handle: actix_web::dev::ServerHandle,
+    _dir: std::sync::Arc<tempfile::TempDir>,
+}
+
+/// Extra settings for one test, as `BOTE_*` variables.
+#[derive(Default, Clone)]
+pub struct TestOptions {
+    pub env: Vec<(String, String)>,
+}
+
+impl TestOptions {
+    pub fn set(mut self, key: &str, value: &str) -> Self {
+        self.env.push((key.to_string(), value.to_string()));
+        self
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(TestOptions::default()).await
+}
+
+pub fn uses_postgres() -> bool {
+    std::env::var("BOTE_TEST_DATABASE").is_ok_and(|v| v == "postgres")
+}
+
+/// A database URL of its own for one test.
+async fn test_database_url(dir: &std::path::Path) -> String {
+    if !uses_postgres() {
+        return format!("sqlite://{}/bote.db?mode=rwc", dir.display());
+    }
+    let admin = std::env::var("BOTE_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string());
+    let name = format!("bote_test_{}", uuid::Uuid::new_v4().simple());
+    let mut conn = sqlx::PgConnection::connect(&admin)
+        .await
+        .expect("BOTE_TEST_POSTGRES_URL must reach a PostgreSQL server");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await
+        .expect("create test database");
+    let mut url = url::Url::parse(&admin).unwrap();
+    url.set_path(&format!("/{name}"));
+    url.to_string()
+}
+
+pub async fn spawn_app_with(options: TestOptions) -> TestApp {
+    let dir = std::sync::Arc::new(tempfile::tempdir().unwrap());
+    let data_dir = dir.path().join("data");
+    let mut env = vec![
+        ("BOTE_LISTEN".to_string(), "127.0.0.1:0".to_string()),
+        ("BOTE_DATA_DIR".to_string(), data_dir.display().to_string()),
+        (
+            "BOTE_DATABASE_URL".to_string(),
+            test_database_url(dir.path()).await,
+        ),
+    ];
+    env.extend(options.env);
+    start(env, dir).await
+}
+
+async fn start(env: Vec<(String, String)>, dir: std::sync::Arc<tempfile::TempDir>) -> TestApp {
+    let settings = Settings::from_sources(None, &env).expect("test settings are valid");
+    let app = Application::build(settings)
+        .await
+        .expect("application starts");
+    let port = app.port();
+    let db = app.db.clone();
+    let handle = app.handle();
+    tokio::spawn(app.run_until_stopped());
+    let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+    TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        db,
+        client: client_with(jar.clone()),
+        jar,
+        env,
+        handle,
+        _dir: dir,
+    }
+}
+
+pub fn new_client() -> reqwest::Client {
+    client_with(std::sync::Arc::new(reqwest::cookie::Jar::default()))
+}
+
+fn client_with(jar: std::sync::Arc<reqwest::cookie::Jar>) -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_provider(jar)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+impl TestApp {
+    /// Stops this instance and starts a new one on the same data folder and database.
+    pub async fn restart(self) -> TestApp {
+        self.handle.stop(true).await;
+        self.db.pool.close().await;
+        // Same database and data folder; a new port.
+        start(self.env.clone(), self._dir.clone()).await
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn default_tenant_id(&self) -> String {
+        tenants::by_slug(&self.db, "default")
+            .await
+            .unwrap()
+            .unwrap()
+            .id
+    }
+
+    pub async fn create_user(&self, email: &str, role: Role) -> User {
+        let tenant = if role == Role::Operator {
+            None
+        } else {
+            Some(self.default_tenant_id().await)
+        };
+        let hash = bote::auth::password::hash(PASSWORD.to_string())
+            .await
+            .unwrap();
+        users::create(
+            &self.db,
+            NewUser {
+                tenant_id: tenant.as_deref(),
+                email: &EmailAddress::parse(email).unwrap(),
+                display_name: "Test Person",
+                role,
+                password_hash: Some(&hash),
+            },
+        )
+        .await
+        .unwrap()
+        .expect("new address")
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.unwrap()
+    }
+
+    /// The CSRF token of this client (fetching a page first if it has none yet).
+    pub async fn csrf(&self) -> String {
+        if let Some(token) = self.cookie("bote_csrf") {
+            return token;
+        }
+        let body = self.get("/login").await.text().await.unwrap();
+        extract_csrf(&body).expect("page carries a CSRF token")
+    }
+
+    /// A cookie of this client's browser.
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        use reqwest::cookie::CookieStore;
+        let header = self.jar.cookies(&self.address.parse().unwrap())?;
+        header.to_str().ok()?.split("; ").find_map(|pair| {
+            pair.strip_prefix(name)
+                .and_then(|rest| rest.strip_prefix('='))
+                .map(str::to_string)
+        })
+    }
+
+    /// Posts a form as a browser on our own site would: with the CSRF token and our Origin.
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        let token = self.csrf().await;
+        let mut form: Vec<(&str, &str)> = vec![("csrf_token", token.as_str())];
+        form.extend_from_slice(fields);
+        self.client
+            .post(self.url(path))
+            .headers(self.origin_header())
+            .form(&form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub fn origin_header(&self) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(ORIGIN, HeaderValue::from_str(&self.address).unwrap());
+        h
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> reqwest::Response {
+        self.post_form("/login", &[("email", email), ("password", password)])
+            .await
+    }
+
+    /// Creates an account and signs this client in as it.
+    pub async fn signed_in(&self, email: &str, role: Role) -> User {
+        let user = self.create_user(email, role).await;
+        let res = self.login(email, PASSWORD).await;
+        assert_eq!(res.status().as_u16(), 303, "login should succeed");
+        user
+    }
+
+    pub async fn audit_actions(&self) -> Vec<(String, String)> {
+        sqlx::query_as("SELECT action, outcome FROM audit_events ORDER BY occurred_at, seq")
+            .fetch_all(&self.db.pool)
+            .await
+            .unwrap()
+    }
+}
+
+pub fn extract_csrf(html: &str) -> Option<String> {
+    let marker = "name=\"csrf_token\" value=\"";
+    let start = html.find(marker)? + marker.len();
+    let end = html[start..].find('"')? + start;
+    Some(html[start..end].to_string())
+}
+
+/// Path of the built `bote` binary, for command-line tests.
+pub fn bote_bin() -> &'static str {
+    env!("CARGO_BIN_EXE_bote")
+}

@@ -1,0 +1,11 @@
+//! Integration tests: the real application on a real port against a real database.
+
+mod api_tokens;
+mod cli;
+mod errors;
+mod health;
+mod helpers;
+mod i18n;
+mod login;
+mod security;
+mod sessions;
