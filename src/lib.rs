@@ -9,5 +9,6 @@ pub mod domain;
 pub mod error;
 pub mod i18n;
 pub mod jobs;
+pub mod scan;
 pub mod startup;
 pub mod web;
