@@ -180,7 +180,12 @@ async fn every_clamav_test_file_is_infected() {
     for path in &names {
         let file = tokio::fs::File::open(path).await.unwrap();
         let verdict = scanner.scan_reader(file).await;
-        if !matches!(verdict, ScanVerdict::Infected { .. }) {
+        // clam_cache_emax is built to exceed clamd's limits: "unscannable" (held, never served)
+        // is the right answer for it; every other sample must be found.
+        let exceeds_limits = path.to_string_lossy().contains("emax");
+        let blocked = matches!(verdict, ScanVerdict::Infected { .. })
+            || (exceeds_limits && matches!(verdict, ScanVerdict::Unscannable { .. }));
+        if !blocked {
             missed.push(format!("{}: {verdict:?}", path.display()));
         }
     }
