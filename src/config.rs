@@ -29,6 +29,16 @@ pub struct Settings {
     pub shutdown_grace: Duration,
     pub log_format: LogFormat,
     pub default_language: String,
+    /// Where clamd listens (`tcp://host:port` or `unix:/path`).
+    pub clamd: crate::scan::ClamdAddress,
+    /// clamd's StreamMaxLength: larger files are marked unscannable, never half-scanned.
+    pub scan_max_bytes: u64,
+    pub scan_timeout: Duration,
+    pub scan_concurrency: usize,
+    /// Largest file Bote accepts at all (staff and partners); 0 = no limit besides the policy.
+    pub max_file_bytes: u64,
+    /// 64 hex characters; when unset, a key file in the data folder is used.
+    pub secret_key: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -82,6 +92,12 @@ struct RawSettings {
     shutdown_grace: Option<String>,
     log_format: Option<String>,
     default_language: Option<String>,
+    clamd: Option<String>,
+    scan_max_bytes: Option<String>,
+    scan_timeout: Option<String>,
+    scan_concurrency: Option<String>,
+    max_file_bytes: Option<String>,
+    secret_key: Option<String>,
 }
 
 /// Keys accepted in the file and (upper-cased, with `BOTE_`) in the environment.
@@ -99,6 +115,12 @@ const KEYS: &[&str] = &[
     "shutdown_grace",
     "log_format",
     "default_language",
+    "clamd",
+    "scan_max_bytes",
+    "scan_timeout",
+    "scan_concurrency",
+    "max_file_bytes",
+    "secret_key",
 ];
 
 impl Settings {
@@ -165,6 +187,12 @@ impl RawSettings {
             "shutdown_grace" => &mut self.shutdown_grace,
             "log_format" => &mut self.log_format,
             "default_language" => &mut self.default_language,
+            "clamd" => &mut self.clamd,
+            "scan_max_bytes" => &mut self.scan_max_bytes,
+            "scan_timeout" => &mut self.scan_timeout,
+            "scan_concurrency" => &mut self.scan_concurrency,
+            "max_file_bytes" => &mut self.max_file_bytes,
+            "secret_key" => &mut self.secret_key,
             _ => return,
         };
         *slot = Some(value);
@@ -285,7 +313,49 @@ impl RawSettings {
             }
         };
 
+        let clamd = match self.clamd.as_deref().map(str::trim) {
+            None | Some("") => crate::scan::ClamdAddress::resolve_default(),
+            Some(text) => crate::scan::ClamdAddress::parse(text)
+                .map_err(|problem| bad("BOTE_CLAMD", problem))?,
+        };
+        let scan_max_bytes = parse_size(
+            "BOTE_SCAN_MAX_BYTES",
+            self.scan_max_bytes.as_deref().unwrap_or("25M"),
+        )?;
+        if scan_max_bytes == 0 {
+            return Err(bad("BOTE_SCAN_MAX_BYTES", "must be larger than 0"));
+        }
+        let max_file_bytes = parse_size(
+            "BOTE_MAX_FILE_BYTES",
+            self.max_file_bytes.as_deref().unwrap_or("10G"),
+        )?;
+        let scan_timeout = duration(
+            "BOTE_SCAN_TIMEOUT",
+            self.scan_timeout,
+            "120s",
+            Duration::from_secs(1),
+        )?;
+        let scan_concurrency = count("BOTE_SCAN_CONCURRENCY", self.scan_concurrency, 4)? as usize;
+
+        let secret_key =
+            match self.secret_key.as_deref().map(str::trim) {
+                None | Some("") => None,
+                Some(k) if k.len() == 64 && k.chars().all(|c| c.is_ascii_hexdigit()) => {
+                    Some(k.to_string())
+                }
+                Some(_) => return Err(bad(
+                    "BOTE_SECRET_KEY",
+                    "must be 64 hex characters (32 random bytes), e.g. from: openssl rand -hex 32",
+                )),
+            };
+
         Ok(Settings {
+            secret_key,
+            clamd,
+            scan_max_bytes,
+            scan_timeout,
+            scan_concurrency,
+            max_file_bytes,
             listen,
             data_dir,
             database_url,
@@ -302,6 +372,28 @@ impl RawSettings {
             default_language,
         })
     }
+}
+
+/// Sizes like `25M`, `10G`, `512K` or a plain number of bytes (binary units).
+pub fn parse_size(setting: &str, text: &str) -> Result<u64, ConfigError> {
+    let t = text.trim();
+    let (digits, unit) = match t.find(|c: char| !c.is_ascii_digit()) {
+        Some(pos) => t.split_at(pos),
+        None => (t, ""),
+    };
+    let factor: u64 = match unit.trim().to_ascii_uppercase().as_str() {
+        "" | "B" => 1,
+        "K" | "KB" | "KIB" => 1 << 10,
+        "M" | "MB" | "MIB" => 1 << 20,
+        "G" | "GB" | "GIB" => 1 << 30,
+        "T" | "TB" | "TIB" => 1 << 40,
+        _ => return Err(bad(setting, format!("{t:?} is not a size like 25M or 10G"))),
+    };
+    digits
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(factor))
+        .ok_or_else(|| bad(setting, format!("{t:?} is not a size like 25M or 10G")))
 }
 
 fn validate_database_url(url: &str) -> Result<String, ConfigError> {
@@ -455,6 +547,9 @@ mod tests {
             ("BOTE_LOGIN_MAX_FAILURES", "0"),
             ("BOTE_TRUST_PROXY_HEADERS", "maybe"),
             ("BOTE_DEFAULT_LANGUAGE", "fr"),
+            ("BOTE_CLAMD", "http://x"),
+            ("BOTE_SCAN_MAX_BYTES", "lots"),
+            ("BOTE_MAX_FILE_BYTES", "5X"),
         ] {
             let err = Settings::from_sources(None, &env(&[(key, value)])).unwrap_err();
             assert_eq!(err.setting, key, "{value}");

@@ -10,5 +10,7 @@ pub mod error;
 pub mod i18n;
 pub mod jobs;
 pub mod scan;
+pub mod sharing;
 pub mod startup;
+pub mod storage;
 pub mod web;

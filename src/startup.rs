@@ -8,14 +8,34 @@ use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 use anyhow::Context;
 
+use crate::auth::sealing::Sealer;
 use crate::config::Settings;
 use crate::db::{tenants, Db};
+use crate::scan::{Scanner, ScannerConfig};
+use crate::storage::BlobStore;
 use crate::{auth, web as routes};
 
 /// Everything a request handler may need, shared by all workers.
 pub struct AppState {
     pub db: Db,
     pub settings: Arc<Settings>,
+    pub store: BlobStore,
+    pub scanner: Scanner,
+    pub sealer: Sealer,
+}
+
+/// The blob store under the data folder.
+pub fn blob_store(settings: &Settings) -> anyhow::Result<BlobStore> {
+    BlobStore::local(&settings.data_dir.join("files"))
+}
+
+pub fn scanner(settings: &Settings) -> Scanner {
+    Scanner::new(ScannerConfig {
+        address: settings.clamd.clone(),
+        max_bytes: settings.scan_max_bytes,
+        timeout: settings.scan_timeout,
+        max_concurrent: settings.scan_concurrency,
+    })
 }
 
 /// Opens the database, applies migrations and makes sure the default tenant exists.
@@ -48,9 +68,15 @@ impl Application {
         let port = listener.local_addr()?.port();
         let settings = settings.with_bound_port(port);
         auth::password::warm_up();
+        let store = blob_store(&settings)?;
+        let scanner = scanner(&settings);
+        crate::jobs::spawn_all(db.clone(), settings.clone(), store.clone(), scanner.clone());
         let state = web::Data::new(AppState {
             db: db.clone(),
             settings: Arc::new(settings.clone()),
+            store,
+            scanner,
+            sealer: Sealer::load(&settings.data_dir, settings.secret_key.as_deref())?,
         });
         let shutdown_grace = settings.shutdown_grace.as_secs();
         let server = HttpServer::new(move || {

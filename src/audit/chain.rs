@@ -3,7 +3,6 @@
 
 use anyhow::Context;
 use sha2::{Digest, Sha256};
-use sqlx::{Any, Transaction};
 
 use super::event::{Actor, AuditEvent};
 use crate::domain::time::now_ms;
@@ -71,7 +70,7 @@ fn storable(text: &str) -> String {
 /// Appends an event inside the caller's transaction. The chain head row is written first, so the
 /// transaction takes the write lock (SQLite) or the row lock (PostgreSQL) before reading it:
 /// concurrent writers, also on other instances, queue up instead of forking the chain.
-pub async fn append(tx: &mut Transaction<'_, Any>, event: &AuditEvent) -> anyhow::Result<()> {
+pub async fn append(tx: &mut sqlx::AnyConnection, event: &AuditEvent) -> anyhow::Result<()> {
     let chain = event.tenant_id.as_deref().unwrap_or(DEPLOYMENT_CHAIN);
     sqlx::query(
         "INSERT INTO audit_chains (chain, last_seq, last_hash) VALUES ($1, 0, $2)
@@ -79,7 +78,7 @@ pub async fn append(tx: &mut Transaction<'_, Any>, event: &AuditEvent) -> anyhow
     )
     .bind(chain)
     .bind(GENESIS)
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await
     .context("audit: chain head")?;
     let (seq, prev_hash): (i64, String) = sqlx::query_as(
@@ -87,7 +86,7 @@ pub async fn append(tx: &mut Transaction<'_, Any>, event: &AuditEvent) -> anyhow
          RETURNING last_seq, last_hash",
     )
     .bind(chain)
-    .fetch_one(&mut **tx)
+    .fetch_one(&mut *tx)
     .await
     .context("audit: advance chain")?;
 
@@ -145,13 +144,13 @@ pub async fn append(tx: &mut Transaction<'_, Any>, event: &AuditEvent) -> anyhow
     .bind(record.details)
     .bind(record.prev_hash)
     .bind(&hash)
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await
     .context("audit: insert event")?;
     sqlx::query("UPDATE audit_chains SET last_hash = $1 WHERE chain = $2")
         .bind(&hash)
         .bind(chain)
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await
         .context("audit: store chain head")?;
     Ok(())

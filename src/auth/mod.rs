@@ -4,5 +4,6 @@ pub mod api_token;
 pub mod csrf;
 pub mod login;
 pub mod password;
+pub mod sealing;
 pub mod session;
 pub mod throttle;

@@ -23,7 +23,6 @@ pub async fn run(config: Option<&Path>) -> Result<(), Failure> {
     let app = Application::build(settings).await?;
     let settings = app.settings.clone();
     let db = app.db.clone();
-    crate::jobs::spawn_all(db.clone(), settings.clone());
     println!(
         "Bote is running at {} (listening on {}:{})",
         settings.base_url,

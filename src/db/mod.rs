@@ -4,9 +4,12 @@
 //! `RETURNING`); times are integer milliseconds, flags 0/1, ids text.
 
 pub mod api_tokens;
+pub mod files;
+pub mod links;
 pub mod sessions;
 pub mod tenants;
 pub mod throttle;
+pub mod unlocks;
 pub mod users;
 
 use std::time::Duration;

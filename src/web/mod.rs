@@ -5,12 +5,15 @@ pub mod assets;
 pub mod client;
 pub mod ctx;
 pub mod error_pages;
+pub mod format;
 pub mod health;
 pub mod lang;
+pub mod public;
 pub mod render;
 pub mod request_log;
 pub mod security;
 pub mod staff;
+pub mod transfer;
 
 use actix_web::web;
 
@@ -20,5 +23,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/static/{name}", web::get().to(assets::serve))
         .route("/lang", web::post().to(lang::switch))
         .configure(staff::configure)
+        .configure(public::configure)
         .service(web::scope("/api/v1").configure(api::configure));
 }

@@ -1,6 +1,8 @@
 //! Starts the real application on port 0 with its own data folder and database (SQLite, or a
 //! fresh PostgreSQL database when `BOTE_TEST_DATABASE=postgres`), and talks to it over HTTP.
 
+use std::path::PathBuf;
+
 use bote::config::Settings;
 use bote::db::users::{self, NewUser, User};
 use bote::db::{tenants, Db};
@@ -17,6 +19,7 @@ pub struct TestApp {
     pub db: Db,
     pub client: reqwest::Client,
     pub jar: std::sync::Arc<reqwest::cookie::Jar>,
+    data_dir: PathBuf,
     env: Vec<(String, String)>,
     handle: actix_web::dev::ServerHandle,
     _dir: std::sync::Arc<tempfile::TempDir>,
@@ -74,6 +77,13 @@ pub async fn spawn_app_with(options: TestOptions) -> TestApp {
             test_database_url(dir.path()).await,
         ),
     ];
+    // The real clamd started by scripts/services (see scripts/test).
+    if let Ok(clamd) = std::env::var("BOTE_TEST_CLAMD") {
+        env.push(("BOTE_CLAMD".to_string(), clamd));
+    }
+    if let Ok(max) = std::env::var("BOTE_TEST_CLAMD_MAX_BYTES") {
+        env.push(("BOTE_SCAN_MAX_BYTES".to_string(), max));
+    }
     env.extend(options.env);
     start(env, dir).await
 }
@@ -84,6 +94,7 @@ async fn start(env: Vec<(String, String)>, dir: std::sync::Arc<tempfile::TempDir
         .await
         .expect("application starts");
     let port = app.port();
+    let data_dir = app.settings.data_dir.clone();
     let db = app.db.clone();
     let handle = app.handle();
     tokio::spawn(app.run_until_stopped());
@@ -93,6 +104,7 @@ async fn start(env: Vec<(String, String)>, dir: std::sync::Arc<tempfile::TempDir
         db,
         client: client_with(jar.clone()),
         jar,
+        data_dir,
         env,
         handle,
         _dir: dir,
@@ -219,6 +231,120 @@ impl TestApp {
             .await
             .unwrap()
     }
+}
+
+impl TestApp {
+    /// A bearer token for an account of the default tenant with this role.
+    pub async fn api_user(&self, email: &str, role: Role) -> (User, String) {
+        let user = self.create_user(email, role).await;
+        let token = bote::auth::api_token::issue(&self.db, &user, "test")
+            .await
+            .unwrap();
+        (user, token)
+    }
+
+    pub async fn api_post(
+        &self,
+        token: &str,
+        path: &str,
+        body: serde_json::Value,
+    ) -> reqwest::Response {
+        reqwest::Client::new()
+            .post(self.url(path))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn api_get(&self, token: &str, path: &str) -> reqwest::Response {
+        reqwest::Client::new()
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Creates a download link through the API and returns its JSON.
+    pub async fn create_link(&self, token: &str, body: serde_json::Value) -> serde_json::Value {
+        let res = self.api_post(token, "/api/v1/links", body).await;
+        assert_eq!(res.status().as_u16(), 201, "create link");
+        res.json().await.unwrap()
+    }
+
+    /// Uploads a file to a link through the API and returns the file's JSON.
+    pub async fn upload(
+        &self,
+        token: &str,
+        link_id: &str,
+        name: &str,
+        data: Vec<u8>,
+    ) -> serde_json::Value {
+        let res = reqwest::Client::new()
+            .post(self.url(&format!("/api/v1/links/{link_id}/files")))
+            .query(&[("name", name)])
+            .bearer_auth(token)
+            .body(data)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), 201, "upload");
+        res.json().await.unwrap()
+    }
+}
+
+impl TestApp {
+    /// A separate browser (own cookies) for a partner.
+    pub fn client_for(_app: &TestApp) -> reqwest::Client {
+        new_client()
+    }
+
+    /// Unlocks a link in the given browser (fetching the page first for the CSRF cookie).
+    pub async fn unlock(
+        &self,
+        client: &reqwest::Client,
+        path: &str,
+        password: &str,
+    ) -> reqwest::Response {
+        let html = client
+            .get(self.url(path))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let token = extract_csrf(&html).unwrap_or_default();
+        client
+            .post(self.url(path))
+            .headers(self.origin_header())
+            .form(&[("csrf_token", token.as_str()), ("password", password)])
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.data_dir.clone()
+    }
+}
+
+/// The EICAR test string, assembled at run time so the repository holds no "virus".
+pub fn eicar() -> Vec<u8> {
+    let parts = [
+        "X5O!P%@AP[4\\PZX54(P^)7CC)7}$",
+        "EICAR-STANDARD-ANTIVIRUS-",
+        "TEST-FILE!$H+H*",
+    ];
+    parts.concat().into_bytes()
+}
+
+/// The path part of a public link URL.
+pub fn path_of(url: &str) -> String {
+    let u = url::Url::parse(url).unwrap();
+    u.path().to_string()
 }
 
 pub fn extract_csrf(html: &str) -> Option<String> {

@@ -2,6 +2,7 @@
 
 mod api_tokens;
 mod cli;
+mod download_links;
 mod errors;
 mod health;
 mod helpers;

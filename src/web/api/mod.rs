@@ -5,8 +5,11 @@ use serde_json::json;
 
 use crate::auth::api_token::ApiCaller;
 
+pub mod links;
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/me", web::get().to(me));
+    cfg.route("/me", web::get().to(me))
+        .configure(links::configure);
 }
 
 /// Who the token belongs to: lets scripts check their token.

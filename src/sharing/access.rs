@@ -1,0 +1,85 @@
+//! The one place that decides who may see a link: staff through their tenant and role, partners
+//! through the public token. Everything else answers "not found".
+
+use crate::db::links::{self, Link, PublicLink};
+use crate::db::users::User;
+use crate::db::Db;
+use crate::domain::link::LinkState;
+use crate::domain::role::Role;
+use crate::domain::secret::{looks_like_token, secret_hash};
+use crate::domain::time::now_ms;
+
+/// What a signed-in user may do with a link they can see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkAccess {
+    /// The owner, or an admin of the tenant.
+    Manage,
+    /// An auditor of the tenant: details and history, no changes, no file contents.
+    Read,
+}
+
+/// The link with this id if `user` may see it; `None` for other tenants' links, other staff's
+/// links, operators and unknown ids alike.
+pub async fn link_for_user(
+    db: &Db,
+    user: &User,
+    link_id: &str,
+) -> sqlx::Result<Option<(Link, LinkAccess)>> {
+    let Some(tenant_id) = user.tenant_id.as_deref() else {
+        return Ok(None);
+    };
+    if uuid::Uuid::parse_str(link_id).is_err() {
+        return Ok(None);
+    }
+    let Some(link) = links::in_tenant(db, tenant_id, link_id).await? else {
+        return Ok(None);
+    };
+    let access = match user.role() {
+        Role::Admin => Some(LinkAccess::Manage),
+        Role::Staff if link.owner_id == user.id => Some(LinkAccess::Manage),
+        Role::Auditor => Some(LinkAccess::Read),
+        _ => None,
+    };
+    Ok(access.map(|a| (link, a)))
+}
+
+/// Why a public token leads nowhere (for the record only; every case looks the same outside).
+pub type DeadReason = &'static str;
+
+/// The live link behind a public token at this moment, or why there is none.
+pub async fn public_link(db: &Db, token: &str) -> sqlx::Result<Result<PublicLink, DeadReason>> {
+    if !looks_like_token(token) {
+        return Ok(Err("malformed token"));
+    }
+    let Some(found) = links::by_token_hash(db, &secret_hash(token)).await? else {
+        return Ok(Err("unknown token"));
+    };
+    Ok(match found.link.state_at(now_ms()) {
+        LinkState::Active => Ok(found),
+        LinkState::Expired => Err("expired"),
+        LinkState::Revoked => Err("revoked"),
+        LinkState::Exhausted => Err("download limit reached"),
+    })
+}
+
+/// Like `public_link`, but also returns the dead link's row when there is one, so a refused
+/// access can be recorded in its tenant's trail.
+pub async fn public_link_for_record(
+    db: &Db,
+    token: &str,
+) -> sqlx::Result<(Option<PublicLink>, Result<(), DeadReason>)> {
+    if !looks_like_token(token) {
+        return Ok((None, Err("malformed token")));
+    }
+    let found = links::by_token_hash(db, &secret_hash(token)).await?;
+    let verdict = match &found {
+        None => Err("unknown token"),
+        Some(f) => match f.link.state_at(now_ms()) {
+            LinkState::Active => Ok(()),
+            LinkState::Expired => Err("expired"),
+            LinkState::Revoked => Err("revoked"),
+            LinkState::Exhausted => Err("download limit reached"),
+        },
+    };
+    Ok((found, verdict))
+}

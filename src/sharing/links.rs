@@ -1,0 +1,359 @@
+//! Creating and changing links, and attaching files to them, each in one transaction with its
+//! audit record.
+
+use rand::Rng;
+
+use super::ingest::Ingested;
+use super::scanning;
+use crate::audit::{chain, Actor, AuditEvent, Outcome};
+use crate::auth::password;
+use crate::db::files::{self, NewFile};
+use crate::db::links::{self, Link, LinkChanges, NewLink};
+use crate::db::users::User;
+use crate::db::{new_id, Db};
+use crate::domain::file_name::FileName;
+use crate::domain::link::LinkKind;
+use crate::domain::secret::{random_token, secret_hash};
+use crate::error::AppError;
+use crate::storage::BlobStore;
+use crate::web::client::ClientInfo;
+
+/// Shortest password a link may have.
+pub const MIN_LINK_PASSWORD: usize = 8;
+pub const MAX_TITLE: usize = 200;
+pub const MAX_MESSAGE: usize = 5000;
+
+/// Checked title, message and limits of a link.
+pub struct LinkInput {
+    pub title: String,
+    pub message: String,
+    pub expires_at: i64,
+    pub password: Option<String>,
+    pub max_downloads: Option<i64>,
+}
+
+/// Trims and checks free text: no control characters except line breaks and tabs in messages.
+pub fn clean_text(
+    text: &str,
+    max: usize,
+    multiline: bool,
+    key: &'static str,
+) -> Result<String, AppError> {
+    let t = text.trim();
+    if t.chars().count() > max
+        || t.chars()
+            .any(|c| c.is_control() && !(multiline && (c == '\n' || c == '\r' || c == '\t')))
+    {
+        return Err(AppError::BadRequest(key));
+    }
+    Ok(t.replace("\r\n", "\n"))
+}
+
+pub fn check_password(pw: &str) -> Result<(), AppError> {
+    let n = pw.chars().count();
+    if n < MIN_LINK_PASSWORD || pw.len() > password::MAX_LEN {
+        return Err(AppError::BadRequest("error.link_password_short"));
+    }
+    Ok(())
+}
+
+pub fn check_max_downloads(n: i64) -> Result<i64, AppError> {
+    if (1..=100_000).contains(&n) {
+        Ok(n)
+    } else {
+        Err(AppError::BadRequest("error.max_downloads"))
+    }
+}
+
+/// A password that is easy to read out on the phone: 4 groups of 4 from an unambiguous alphabet
+/// (about 78 bits).
+pub fn generate_password() -> String {
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
+    let mut rng = rand::rngs::OsRng;
+    (0..4)
+        .map(|_| {
+            (0..4)
+                .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+/// One received file to attach.
+pub struct Incoming {
+    pub name: FileName,
+    pub data: Ingested,
+}
+
+fn link_event(
+    action: &'static str,
+    outcome: Outcome,
+    user: &User,
+    link_id: &str,
+    client: Option<&ClientInfo>,
+) -> AuditEvent {
+    let mut e =
+        AuditEvent::new(action, outcome, Actor::user(user)).tenant(user.tenant_id.as_deref());
+    if let Some(c) = client {
+        e = e.client(c);
+    }
+    e.link_id = Some(link_id.to_string());
+    e
+}
+
+/// Creates a link with its files. Returns the link id and the public token (shown once; only
+/// its hash is stored).
+pub async fn create(
+    state: &crate::startup::AppState,
+    owner: &User,
+    kind: LinkKind,
+    input: LinkInput,
+    incoming: Vec<Incoming>,
+    client: Option<&ClientInfo>,
+) -> Result<(String, String), AppError> {
+    let tenant_id = owner.tenant_id.clone().ok_or(AppError::Forbidden)?;
+    let password_hash = match &input.password {
+        Some(pw) => Some(password::hash(pw.clone()).await?),
+        None => None,
+    };
+    let token = random_token();
+    let mut tx = state.db.pool.begin().await?;
+    let link_id = links::insert(
+        &mut tx,
+        &NewLink {
+            tenant_id: &tenant_id,
+            owner_id: &owner.id,
+            kind,
+            token_hash: &secret_hash(&token),
+            token_sealed: &state.sealer.seal(&token),
+            title: &input.title,
+            message: &input.message,
+            expires_at: input.expires_at,
+            password_hash: password_hash.as_deref(),
+            max_downloads: input.max_downloads,
+        },
+    )
+    .await?;
+    chain::append(
+        &mut tx,
+        &link_event("link.created", Outcome::Success, owner, &link_id, client)
+            .detail("kind", kind.as_str())
+            .detail("title", input.title.clone())
+            .detail("expires_at", crate::domain::time::rfc3339(input.expires_at))
+            .detail("password", input.password.is_some())
+            .detail("max_downloads", input.max_downloads),
+    )
+    .await?;
+    let mut infected = Vec::new();
+    for file in &incoming {
+        if let Some(key) = insert_file(&mut tx, owner, &tenant_id, &link_id, file, client).await? {
+            infected.push(key);
+        }
+    }
+    tx.commit().await?;
+    remove_blobs(&state.store, infected).await;
+    Ok((link_id, token))
+}
+
+/// Attaches one received file to an existing link; returns the new file's id.
+pub async fn add_file(
+    db: &Db,
+    store: &BlobStore,
+    user: &User,
+    link: &Link,
+    file: Incoming,
+    client: Option<&ClientInfo>,
+) -> Result<String, AppError> {
+    let mut tx = db.pool.begin().await?;
+    // Write first, so the transaction holds the write lock before it reads anything.
+    sqlx::query("UPDATE links SET updated_at = $1 WHERE id = $2")
+        .bind(crate::domain::time::now_ms())
+        .bind(&link.id)
+        .execute(&mut *tx)
+        .await?;
+    let id = new_id();
+    let infected =
+        insert_file_with_id(&mut tx, user, &link.tenant_id, &link.id, &file, client, &id).await?;
+    tx.commit().await?;
+    remove_blobs(store, infected.into_iter().collect()).await;
+    Ok(id)
+}
+
+async fn insert_file(
+    tx: &mut sqlx::AnyConnection,
+    user: &User,
+    tenant_id: &str,
+    link_id: &str,
+    file: &Incoming,
+    client: Option<&ClientInfo>,
+) -> Result<Option<String>, AppError> {
+    insert_file_with_id(tx, user, tenant_id, link_id, file, client, &new_id()).await
+}
+
+/// Inserts the file row and its audit records; returns the storage key to delete when the file
+/// was infected.
+async fn insert_file_with_id(
+    tx: &mut sqlx::AnyConnection,
+    user: &User,
+    tenant_id: &str,
+    link_id: &str,
+    file: &Incoming,
+    client: Option<&ClientInfo>,
+    file_id: &str,
+) -> Result<Option<String>, AppError> {
+    let (state, detail, next) = scanning::outcome(file.data.verdict.as_ref(), 0);
+    files::insert(
+        tx,
+        &NewFile {
+            id: file_id,
+            tenant_id,
+            link_id,
+            name: file.name.as_str(),
+            size: file.data.size as i64,
+            sha256: &file.data.sha256,
+            content_type: &file.data.content_type,
+            storage_key: &file.data.storage_key,
+            scan_state: state,
+            scan_detail: detail.as_deref(),
+            next_scan_at: next,
+            uploaded_by: Some(&user.id),
+        },
+    )
+    .await?;
+    let mut e = link_event("file.uploaded", Outcome::Success, user, link_id, client)
+        .detail("name", file.name.as_str())
+        .detail("size", file.data.size)
+        .detail("sha256", file.data.sha256.clone())
+        .detail("content_type", file.data.content_type.clone());
+    e.file_id = Some(file_id.to_string());
+    chain::append(tx, &e).await?;
+    if state != "pending" {
+        let stored = files::StoredFile {
+            id: file_id.to_string(),
+            tenant_id: tenant_id.to_string(),
+            link_id: link_id.to_string(),
+            name: file.name.as_str().to_string(),
+            size: file.data.size as i64,
+            sha256: file.data.sha256.clone(),
+            content_type: file.data.content_type.clone(),
+            storage_key: file.data.storage_key.clone(),
+            scan_state: state.to_string(),
+            scan_detail: detail.clone(),
+            scan_attempts: 1,
+            uploaded_by: Some(user.id.clone()),
+            created_at: 0,
+            deleted_at: None,
+        };
+        chain::append(
+            tx,
+            &scanning::verdict_event(&stored, state, detail.as_deref()),
+        )
+        .await?;
+    }
+    Ok((state == "infected").then(|| file.data.storage_key.clone()))
+}
+
+async fn remove_blobs(store: &BlobStore, keys: Vec<String>) {
+    for key in keys {
+        if let Err(e) = store.remove(&key).await {
+            tracing::error!(error = %format!("{e:#}"), "could not remove an infected blob");
+        }
+    }
+}
+
+/// Applies an edit and records which fields changed.
+pub async fn change(
+    db: &Db,
+    user: &User,
+    link: &Link,
+    changes: LinkChanges,
+    client: Option<&ClientInfo>,
+) -> Result<(), AppError> {
+    let mut fields = Vec::new();
+    if changes.title.as_ref().is_some_and(|t| t != &link.title) {
+        fields.push("title");
+    }
+    if changes.message.as_ref().is_some_and(|m| m != &link.message) {
+        fields.push("message");
+    }
+    if changes.expires_at.is_some_and(|e| e != link.expires_at) {
+        fields.push("expires_at");
+    }
+    if changes
+        .max_downloads
+        .is_some_and(|m| m != link.max_downloads)
+    {
+        fields.push("max_downloads");
+    }
+    let mut tx = db.pool.begin().await?;
+    links::update(&mut tx, link, &changes).await?;
+    if !fields.is_empty() {
+        chain::append(
+            &mut tx,
+            &link_event("link.changed", Outcome::Success, user, &link.id, client)
+                .detail("fields", fields.clone()),
+        )
+        .await?;
+    }
+    if let Some(pw) = &changes.password_hash {
+        chain::append(
+            &mut tx,
+            &link_event(
+                "link.password_changed",
+                Outcome::Success,
+                user,
+                &link.id,
+                client,
+            )
+            .detail("password", pw.is_some()),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn revoke(
+    db: &Db,
+    user: &User,
+    link: &Link,
+    client: Option<&ClientInfo>,
+) -> Result<(), AppError> {
+    let mut tx = db.pool.begin().await?;
+    if links::revoke(&mut tx, link).await? {
+        chain::append(
+            &mut tx,
+            &link_event("link.revoked", Outcome::Success, user, &link.id, client),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Removes a file from a link (and from storage).
+pub async fn remove_file(
+    db: &Db,
+    store: &BlobStore,
+    user: &User,
+    file: &files::StoredFile,
+    client: Option<&ClientInfo>,
+) -> Result<(), AppError> {
+    let mut tx = db.pool.begin().await?;
+    if files::mark_deleted(&mut tx, &file.id).await? {
+        let mut e = link_event(
+            "file.deleted",
+            Outcome::Success,
+            user,
+            &file.link_id,
+            client,
+        )
+        .detail("name", file.name.clone());
+        e.file_id = Some(file.id.clone());
+        chain::append(&mut tx, &e).await?;
+    }
+    tx.commit().await?;
+    store.remove(&file.storage_key).await?;
+    Ok(())
+}

@@ -1,0 +1,9 @@
+//! The rules of sharing files through links: who may see a link, how files come in (stored,
+//! hashed and scanned in one pass), how unlocks and download limits work.
+
+pub mod access;
+pub mod ingest;
+pub mod links;
+pub mod policy;
+pub mod scanning;
+pub mod unlock;

@@ -1,0 +1,73 @@
+//! What a scan verdict means for a stored file: clean files become available, infected ones are
+//! removed from storage, unscannable ones are held, and anything else stays pending for a retry.
+
+use crate::audit::{self, Actor, AuditEvent, Outcome};
+use crate::db::files;
+use crate::db::Db;
+use crate::domain::time::now_ms;
+use crate::scan::ScanVerdict;
+use crate::storage::BlobStore;
+
+/// Retry delay after the `attempts`-th failed scan: 30 s, doubling, at most one hour.
+pub fn retry_delay_ms(attempts: i64) -> i64 {
+    let exp = attempts.clamp(0, 7) as u32;
+    (30_000i64 * 2i64.pow(exp)).min(3_600_000)
+}
+
+/// The state, detail and retry time to store for a verdict (`None`: scanner unreachable).
+pub fn outcome(
+    verdict: Option<&ScanVerdict>,
+    attempts: i64,
+) -> (&'static str, Option<String>, Option<i64>) {
+    match verdict {
+        Some(ScanVerdict::Clean) => ("clean", None, None),
+        Some(ScanVerdict::Infected { signature }) => ("infected", Some(signature.clone()), None),
+        Some(ScanVerdict::Unscannable { reason }) => ("unscannable", Some(reason.clone()), None),
+        Some(ScanVerdict::Failed { reason }) => (
+            "pending",
+            Some(reason.clone()),
+            Some(now_ms() + retry_delay_ms(attempts)),
+        ),
+        None => (
+            "pending",
+            Some("scanner unreachable".to_string()),
+            Some(now_ms() + retry_delay_ms(attempts)),
+        ),
+    }
+}
+
+/// Stores the verdict of a rescan (retry job), removes an infected blob, and records it.
+pub async fn apply_rescan(
+    db: &Db,
+    store: &BlobStore,
+    file: &files::StoredFile,
+    verdict: &ScanVerdict,
+) -> anyhow::Result<()> {
+    let (state, detail, next) = outcome(Some(verdict), file.scan_attempts + 1);
+    if state == "infected" {
+        store.remove(&file.storage_key).await?;
+    }
+    files::set_scan_result(db, &file.id, state, detail.as_deref(), next).await?;
+    if state != "pending" {
+        audit::record(db, verdict_event(file, state, detail.as_deref())).await?;
+    }
+    Ok(())
+}
+
+pub fn verdict_event(file: &files::StoredFile, state: &str, detail: Option<&str>) -> AuditEvent {
+    let outcome = if state == "clean" {
+        Outcome::Success
+    } else {
+        Outcome::Refused
+    };
+    let mut e = AuditEvent::new("file.scanned", outcome, Actor::System)
+        .tenant(Some(&file.tenant_id))
+        .detail("verdict", state.to_string())
+        .detail("name", file.name.clone());
+    e.link_id = Some(file.link_id.clone());
+    e.file_id = Some(file.id.clone());
+    if let Some(d) = detail {
+        e = e.detail("scanner", d.to_string());
+    }
+    e
+}

@@ -1,0 +1,6 @@
+//! Blob storage over object_store: a local directory (default) or an S3-compatible store.
+//! Keys are generated here and never derived from anything a user sent.
+
+pub mod blob;
+
+pub use blob::{BlobStore, BlobWriter};

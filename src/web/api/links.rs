@@ -1,0 +1,246 @@
+//! `/api/v1/links`: create, list, show and revoke links, and upload files to them.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::auth::api_token::ApiCaller;
+use crate::db::files::{self, StoredFile};
+use crate::db::links::{self, Link};
+use crate::domain::file_name::FileName;
+use crate::domain::link::{Expiry, ExpiryError, LinkKind};
+use crate::domain::time::rfc3339;
+use crate::error::AppError;
+use crate::sharing::access::{self, LinkAccess};
+use crate::sharing::ingest::{self, IngestError};
+use crate::sharing::links::{self as sharing, Incoming, LinkInput};
+use crate::sharing::policy;
+use crate::startup::AppState;
+use crate::web::client::ClientInfo;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/links")
+            .route(web::get().to(list))
+            .route(web::post().to(create)),
+    )
+    .service(
+        web::resource("/links/{id}")
+            .route(web::get().to(show))
+            .route(web::delete().to(revoke)),
+    )
+    .service(web::resource("/links/{id}/files").route(web::post().to(upload)));
+}
+
+pub fn file_json(f: &StoredFile) -> Value {
+    json!({
+        "id": f.id,
+        "name": f.name,
+        "size": f.size,
+        "sha256": f.sha256,
+        "content_type": f.content_type,
+        "scan": f.scan_state,
+        "scan_detail": f.scan_detail,
+        "created_at": rfc3339(f.created_at),
+    })
+}
+
+fn link_json(state: &AppState, link: &Link, files: Option<&[StoredFile]>) -> Value {
+    let url = state
+        .sealer
+        .open(&link.token_sealed)
+        .map(|t| state.settings.public_url(&format!("s/{t}")));
+    let mut v = json!({
+        "id": link.id,
+        "kind": link.kind,
+        "url": url,
+        "title": link.title,
+        "message": link.message,
+        "state": link.state().as_str(),
+        "expires_at": rfc3339(link.expires_at),
+        "created_at": rfc3339(link.created_at),
+        "password": link.has_password(),
+        "max_downloads": link.max_downloads,
+        "downloads": link.download_count,
+    });
+    if let Some(files) = files {
+        v["files"] = files.iter().map(file_json).collect();
+    }
+    v
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateLink {
+    kind: String,
+    title: String,
+    #[serde(default)]
+    message: String,
+    expires_at: Option<String>,
+    expires_in_days: Option<i64>,
+    password: Option<String>,
+    max_downloads: Option<i64>,
+}
+
+pub fn expiry_error(e: ExpiryError) -> AppError {
+    match e {
+        ExpiryError::Invalid => AppError::BadRequest("error.expiry_invalid"),
+        ExpiryError::InPast => AppError::BadRequest("error.expiry_past"),
+        ExpiryError::TooLate => AppError::BadRequest("error.expiry_too_late"),
+    }
+}
+
+async fn create(
+    state: web::Data<AppState>,
+    caller: ApiCaller,
+    client: ClientInfo,
+    body: web::Json<CreateLink>,
+) -> Result<HttpResponse, AppError> {
+    let body = body.into_inner();
+    let user = &caller.user;
+    if !user.role().can_share() {
+        return Err(AppError::Forbidden);
+    }
+    let kind = LinkKind::parse(&body.kind).ok_or(AppError::BadRequest("error.link_kind"))?;
+    if kind != LinkKind::Download {
+        return Err(AppError::BadRequest("error.link_kind"));
+    }
+    let tenant_id = user.tenant_id.as_deref().ok_or(AppError::Forbidden)?;
+    let policy = policy::for_tenant(&state.db, tenant_id).await?;
+    let expires = match (&body.expires_at, body.expires_in_days) {
+        (Some(_), Some(_)) => return Err(AppError::BadRequest("error.expiry_invalid")),
+        (Some(at), None) => Expiry::at_rfc3339(at, policy.max_days),
+        (None, Some(days)) => Expiry::in_days(days, policy.max_days),
+        (None, None) => Expiry::in_days(policy.default_days, policy.max_days),
+    }
+    .map_err(expiry_error)?;
+    let title = sharing::clean_text(&body.title, sharing::MAX_TITLE, false, "error.title")?;
+    if title.is_empty() {
+        return Err(AppError::BadRequest("error.title"));
+    }
+    let message = sharing::clean_text(&body.message, sharing::MAX_MESSAGE, true, "error.message")?;
+    if let Some(pw) = &body.password {
+        sharing::check_password(pw)?;
+    }
+    let max_downloads = body
+        .max_downloads
+        .map(sharing::check_max_downloads)
+        .transpose()?;
+    let (id, _token) = sharing::create(
+        &state,
+        user,
+        kind,
+        LinkInput {
+            title,
+            message,
+            expires_at: expires.0,
+            password: body.password,
+            max_downloads,
+        },
+        Vec::new(),
+        Some(&client),
+    )
+    .await?;
+    let link = links::in_tenant(&state.db, tenant_id, &id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(HttpResponse::build(StatusCode::CREATED).json(link_json(&state, &link, Some(&[]))))
+}
+
+async fn list(state: web::Data<AppState>, caller: ApiCaller) -> Result<HttpResponse, AppError> {
+    let user = &caller.user;
+    let tenant_id = user.tenant_id.as_deref().ok_or(AppError::NotFound)?;
+    let owner = match user.role() {
+        crate::domain::role::Role::Admin | crate::domain::role::Role::Auditor => None,
+        _ => Some(user.id.as_str()),
+    };
+    let rows = links::list(&state.db, tenant_id, owner, 1000).await?;
+    let out: Vec<Value> = rows.iter().map(|l| link_json(&state, l, None)).collect();
+    Ok(HttpResponse::Ok().json(json!({ "links": out })))
+}
+
+async fn show(
+    state: web::Data<AppState>,
+    caller: ApiCaller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let (link, _) = access::link_for_user(&state.db, &caller.user, &id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let files = files::of_link(&state.db, &link.id).await?;
+    Ok(HttpResponse::Ok().json(link_json(&state, &link, Some(&files))))
+}
+
+async fn revoke(
+    state: web::Data<AppState>,
+    caller: ApiCaller,
+    client: ClientInfo,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let (link, access) = access::link_for_user(&state.db, &caller.user, &id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if access != LinkAccess::Manage {
+        return Err(AppError::Forbidden);
+    }
+    sharing::revoke(&state.db, &caller.user, &link, Some(&client)).await?;
+    let link = links::in_tenant(&state.db, &link.tenant_id, &link.id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(HttpResponse::Ok().json(link_json(&state, &link, None)))
+}
+
+#[derive(Deserialize)]
+pub struct UploadQuery {
+    name: String,
+}
+
+async fn upload(
+    state: web::Data<AppState>,
+    caller: ApiCaller,
+    client: ClientInfo,
+    id: web::Path<String>,
+    query: web::Query<UploadQuery>,
+    body: web::Payload,
+) -> Result<HttpResponse, AppError> {
+    let (link, access) = access::link_for_user(&state.db, &caller.user, &id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if access != LinkAccess::Manage || link.kind() != LinkKind::Download {
+        return Err(AppError::Forbidden);
+    }
+    if link.state() != crate::domain::link::LinkState::Active {
+        return Err(AppError::Conflict("error.link_not_active"));
+    }
+    let name = FileName::sanitize(&query.name);
+    let data = ingest::ingest(
+        &state.store,
+        &state.scanner,
+        body,
+        state.settings.max_file_bytes,
+    )
+    .await
+    .map_err(ingest_error)?;
+    let file_id = sharing::add_file(
+        &state.db,
+        &state.store,
+        &caller.user,
+        &link,
+        Incoming { name, data },
+        Some(&client),
+    )
+    .await?;
+    let file = files::in_link(&state.db, &link.id, &file_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(HttpResponse::build(StatusCode::CREATED).json(file_json(&file)))
+}
+
+pub fn ingest_error(e: IngestError) -> AppError {
+    match e {
+        IngestError::TooLarge { .. } => AppError::PayloadTooLarge,
+        IngestError::Interrupted(_) => AppError::BadRequest("error.upload_interrupted"),
+        IngestError::Storage(e) => AppError::Internal(e),
+    }
+}

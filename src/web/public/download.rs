@@ -1,0 +1,152 @@
+//! One file of a link, sent as an attachment; HEAD and single Range requests work so that an
+//! interrupted download can resume. What counts as a download: any GET whose bytes include the
+//! file's first byte (a whole-file GET, or a range starting at 0). A resumed range that starts
+//! later is not counted; HEAD is never counted.
+
+use actix_web::body::SizedStream;
+use actix_web::http::{header, Method, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse};
+
+use crate::db::{files, links};
+use crate::domain::byte_range::{self, RangeRequest};
+use crate::domain::file_name::FileName;
+use crate::domain::time::now_ms;
+use crate::error::AppError;
+use crate::sharing::{access, unlock};
+use crate::startup::AppState;
+use crate::web::client::ClientInfo;
+use crate::web::ctx::PageCtx;
+use crate::web::public::unavailable::refuse;
+use crate::web::transfer::{AuditedBody, TransferRecord};
+
+pub async fn file(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    client: ClientInfo,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, AppError> {
+    let (token, file_id) = path.into_inner();
+    let file_id_for_record = uuid::Uuid::parse_str(&file_id).ok().map(|u| u.to_string());
+    let action = "file.downloaded";
+    let (found, alive) = access::public_link_for_record(&state.db, &token).await?;
+    let found = match (found, alive) {
+        (Some(f), Ok(())) => f,
+        (f, Err(reason)) => {
+            return refuse(
+                &state,
+                ctx,
+                &client,
+                action,
+                f.as_ref(),
+                file_id_for_record.as_deref(),
+                reason,
+            )
+            .await
+        }
+        (None, Ok(())) => unreachable!("a live link has a row"),
+    };
+    let refuse_here = |reason: &'static str| {
+        let found = found.clone();
+        let id = file_id_for_record.clone();
+        let state = state.clone();
+        let client = client.clone();
+        let ctx = ctx.clone();
+        async move {
+            refuse(
+                &state,
+                ctx,
+                &client,
+                action,
+                Some(&found),
+                id.as_deref(),
+                reason,
+            )
+            .await
+        }
+    };
+    if !unlock::is_unlocked(&state.db, &req, &found.link).await? {
+        return refuse_here("not unlocked").await;
+    }
+    let Some(id) = file_id_for_record.as_deref() else {
+        return refuse_here("unknown file").await;
+    };
+    let Some(file) = files::in_link(&state.db, &found.link.id, id).await? else {
+        return refuse_here("unknown file").await;
+    };
+    if !file.is_clean() {
+        return refuse_here("file is not clean").await;
+    }
+
+    let size = file.size as u64;
+    let etag = format!("\"{}\"", file.sha256);
+    let range_header = req
+        .headers()
+        .get(header::RANGE)
+        .and_then(|v| v.to_str().ok());
+    let if_range_ok = req
+        .headers()
+        .get(header::IF_RANGE)
+        .is_none_or(|v| v.as_bytes() == etag.as_bytes());
+    let range = if if_range_ok {
+        byte_range::parse(range_header, size)
+    } else {
+        RangeRequest::Full
+    };
+    let name = FileName::sanitize(&file.name);
+    let mut res = HttpResponse::build(StatusCode::OK);
+    res.insert_header((header::CONTENT_TYPE, "application/octet-stream"))
+        .insert_header((header::CONTENT_DISPOSITION, name.content_disposition()))
+        .insert_header((header::ACCEPT_RANGES, "bytes"))
+        .insert_header((header::ETAG, etag.clone()));
+    let (status, span) = match range {
+        RangeRequest::Full => (StatusCode::OK, 0..size),
+        RangeRequest::Partial(r) => (StatusCode::PARTIAL_CONTENT, r),
+        RangeRequest::Unsatisfiable => {
+            let mut r = HttpResponse::RangeNotSatisfiable();
+            r.insert_header((header::CONTENT_RANGE, format!("bytes */{size}")));
+            let mut r = r.finish();
+            r.extensions_mut().insert(crate::web::render::Rendered);
+            return Ok(r);
+        }
+    };
+    res.status(status);
+    if status == StatusCode::PARTIAL_CONTENT {
+        res.insert_header((
+            header::CONTENT_RANGE,
+            format!("bytes {}-{}/{size}", span.start, span.end.saturating_sub(1)),
+        ));
+    }
+    let len = span.end - span.start;
+    if req.method() == Method::HEAD {
+        return Ok(res.body(SizedStream::new(
+            len,
+            futures_util::stream::empty::<Result<bytes::Bytes, std::io::Error>>(),
+        )));
+    }
+    // A request that includes the first byte is a download and must fit the link's limit.
+    let counted = span.start == 0;
+    if counted && !links::claim_download(&state.db, &found.link.id, now_ms()).await? {
+        return refuse_here("download limit reached").await;
+    }
+    let stream = state
+        .store
+        .read(
+            &file.storage_key,
+            (status == StatusCode::PARTIAL_CONTENT).then_some(span.clone()),
+        )
+        .await?;
+    let record = TransferRecord {
+        db: state.db.clone(),
+        tenant_id: found.link.tenant_id.clone(),
+        link_id: found.link.id.clone(),
+        file_id: Some(file.id.clone()),
+        action,
+        client,
+        expected: len,
+        range: (status == StatusCode::PARTIAL_CONTENT)
+            .then(|| format!("{}-{}", span.start, span.end - 1)),
+        counted,
+    };
+    Ok(res.body(SizedStream::new(len, AuditedBody::new(stream, record))))
+}

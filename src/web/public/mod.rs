@@ -1,0 +1,23 @@
+//! What an external partner sees at `/s/{token}`: the link page, its unlock, and the downloads.
+//! Every dead end (unknown, expired, revoked, used up, other tenant, file not clean) looks the same.
+
+pub mod download;
+pub mod page;
+pub mod unavailable;
+
+use actix_web::{guard, web};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/s/{token}")
+            .route(web::get().to(page::show))
+            .route(web::post().to(page::unlock)),
+    )
+    .service(
+        web::resource("/s/{token}/files/{file_id}").route(
+            web::route()
+                .guard(guard::Any(guard::Get()).or(guard::Head()))
+                .to(download::file),
+        ),
+    );
+}

@@ -1,0 +1,632 @@
+use std::time::Duration;
+
+use bote::domain::role::Role;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use crate::helpers::{eicar, new_client, path_of, spawn_app, TestApp};
+
+fn payload(n: usize) -> Vec<u8> {
+    (0..n).map(|i| (i * 31 % 251) as u8).collect()
+}
+
+async fn link_with_file(
+    app: &TestApp,
+    body: serde_json::Value,
+    data: Vec<u8>,
+) -> (String, String, String) {
+    let (_, token) = app.api_user("clerk@stadt.example", Role::Staff).await;
+    let link = app.create_link(&token, body).await;
+    let id = link["id"].as_str().unwrap().to_string();
+    let file = app.upload(&token, &id, "Plan.pdf", data).await;
+    assert_eq!(file["scan"], "clean", "{file}");
+    (
+        path_of(link["url"].as_str().unwrap()),
+        file["id"].as_str().unwrap().to_string(),
+        token,
+    )
+}
+
+#[tokio::test]
+async fn partner_downloads_a_clean_file_through_the_link() {
+    let app = spawn_app().await;
+    let data = payload(300_000);
+    let (path, file_id, _) = link_with_file(
+        &app,
+        json!({"kind": "download", "title": "Bauplan", "message": "Hallo <b>Welt</b>"}),
+        data.clone(),
+    )
+    .await;
+    assert!(path.starts_with("/s/") && path.len() == 3 + 43);
+
+    let page = new_client().get(app.url(&path)).send().await.unwrap();
+    assert_eq!(page.status().as_u16(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Bauplan") && html.contains("Plan.pdf"));
+    assert!(
+        html.contains("Hallo &#60;b&#62;Welt") && !html.contains("<b>Welt"),
+        "message is escaped"
+    );
+
+    let res = new_client()
+        .get(app.url(&format!("{path}/files/{file_id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    assert_eq!(res.headers()["content-type"], "application/octet-stream");
+    assert!(res.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .starts_with("attachment; filename=\"Plan.pdf\""));
+    assert_eq!(res.headers()["content-length"], "300000");
+    let body = res.bytes().await.unwrap();
+    assert_eq!(body.as_ref(), data.as_slice());
+
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let actions = app.audit_actions().await;
+    for expected in [
+        ("link.created", "success"),
+        ("file.uploaded", "success"),
+        ("file.scanned", "success"),
+        ("link.opened", "success"),
+        ("file.downloaded", "success"),
+    ] {
+        assert!(
+            actions.contains(&(expected.0.into(), expected.1.into())),
+            "{expected:?} in {actions:?}"
+        );
+    }
+    let details: String =
+        sqlx::query_scalar("SELECT details FROM audit_events WHERE action = 'file.downloaded'")
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
+    assert!(
+        details.contains("\"bytes_sent\":300000") && details.contains("\"completed\":true"),
+        "{details}"
+    );
+}
+
+#[tokio::test]
+async fn api_reports_the_file_with_size_hash_and_scan_state() {
+    let app = spawn_app().await;
+    let (_, token) = app.api_user("clerk@stadt.example", Role::Staff).await;
+    let link = app
+        .create_link(
+            &token,
+            json!({"kind": "download", "title": "T", "expires_in_days": 3}),
+        )
+        .await;
+    let id = link["id"].as_str().unwrap();
+    let data = payload(1234);
+    let file = app.upload(&token, id, "a.bin", data.clone()).await;
+    assert_eq!(file["size"], 1234);
+    assert_eq!(file["sha256"], hex::encode(Sha256::digest(&data)));
+    let got: serde_json::Value = app
+        .api_get(&token, &format!("/api/v1/links/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(got["files"][0]["scan"], "clean");
+    assert_eq!(got["state"], "active");
+    assert_eq!(got["url"], link["url"]);
+    let listed: serde_json::Value = app
+        .api_get(&token, "/api/v1/links")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["links"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn api_refuses_bad_link_requests_with_json_codes() {
+    let app = spawn_app().await;
+    let (_, token) = app.api_user("clerk@stadt.example", Role::Staff).await;
+    for (body, code) in [
+        (json!({"kind": "sideways", "title": "x"}), "link_kind"),
+        (json!({"kind": "download", "title": ""}), "title"),
+        (
+            json!({"kind": "download", "title": "x", "expires_in_days": 999}),
+            "expiry_too_late",
+        ),
+        (
+            json!({"kind": "download", "title": "x", "expires_at": "2001-01-01T00:00:00Z"}),
+            "expiry_past",
+        ),
+        (
+            json!({"kind": "download", "title": "x", "expires_at": "tomorrow"}),
+            "expiry_invalid",
+        ),
+        (
+            json!({"kind": "download", "title": "x", "password": "short"}),
+            "link_password_short",
+        ),
+        (
+            json!({"kind": "download", "title": "x", "max_downloads": 0}),
+            "max_downloads",
+        ),
+    ] {
+        let res = app.api_post(&token, "/api/v1/links", body.clone()).await;
+        assert_eq!(res.status().as_u16(), 400, "{body}");
+        let err: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(err["error"]["code"], code, "{body}");
+    }
+    let res = app
+        .api_post(
+            &token,
+            "/api/v1/links",
+            json!({"kind": "download", "titel": "x"}),
+        )
+        .await;
+    assert_eq!(res.status().as_u16(), 400);
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM links")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(n, 0, "nothing was created");
+}
+
+#[tokio::test]
+async fn password_protected_link_reveals_nothing_before_unlock() {
+    let app = spawn_app().await;
+    let (path, file_id, _) = link_with_file(
+        &app,
+        json!({"kind": "download", "title": "Geheim", "password": "sesam-oeffne-dich"}),
+        payload(1000),
+    )
+    .await;
+    let partner = TestApp::client_for(&app);
+    let html = partner
+        .get(app.url(&path))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Geheim"));
+    assert!(
+        !html.contains("Plan.pdf") && !html.contains(&file_id),
+        "no file before unlock"
+    );
+    let res = partner
+        .get(app.url(&format!("{path}/files/{file_id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 404);
+
+    let res = app.unlock(&partner, &path, "wrong-password").await;
+    assert_eq!(res.status().as_u16(), 401);
+    let res = app.unlock(&partner, &path, "sesam-oeffne-dich").await;
+    assert_eq!(res.status().as_u16(), 303);
+    let html = partner
+        .get(app.url(&path))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Plan.pdf"));
+    let res = partner
+        .get(app.url(&format!("{path}/files/{file_id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+
+    // The unlock belongs to this browser only.
+    let other = new_client();
+    let res = other
+        .get(app.url(&format!("{path}/files/{file_id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 404);
+}
+
+#[tokio::test]
+async fn changing_the_password_ends_every_earlier_unlock() {
+    let app = spawn_app().await;
+    let (path, file_id, token) = link_with_file(
+        &app,
+        json!({"kind": "download", "title": "G", "password": "first-password"}),
+        payload(100),
+    )
+    .await;
+    let partner = TestApp::client_for(&app);
+    app.unlock(&partner, &path, "first-password").await;
+    let file_url = app.url(&format!("{path}/files/{file_id}"));
+    assert_eq!(
+        partner
+            .get(&file_url)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        200
+    );
+
+    let links: serde_json::Value = app
+        .api_get(&token, "/api/v1/links")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = links["links"][0]["id"].as_str().unwrap();
+    let user = bote::db::users::by_email(
+        &app.db,
+        &bote::domain::email::EmailAddress::parse("clerk@stadt.example").unwrap(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let link = bote::db::links::in_tenant(&app.db, user.tenant_id.as_deref().unwrap(), id)
+        .await
+        .unwrap()
+        .unwrap();
+    let hash = bote::auth::password::hash("second-password".into())
+        .await
+        .unwrap();
+    bote::sharing::links::change(
+        &app.db,
+        &user,
+        &link,
+        bote::db::links::LinkChanges {
+            password_hash: Some(Some(hash)),
+            ..Default::default()
+        },
+        None,
+    )
+    .await
+    .unwrap();
+
+    assert_eq!(
+        partner
+            .get(&file_url)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        404
+    );
+    app.unlock(&partner, &path, "second-password").await;
+    assert_eq!(
+        partner
+            .get(&file_url)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn expiry_is_exact_on_every_path() {
+    let app = spawn_app().await;
+    let expires = time::OffsetDateTime::now_utc() + time::Duration::seconds(2);
+    let expires_text = expires
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let (path, file_id, _) = link_with_file(
+        &app,
+        json!({"kind": "download", "title": "Kurz", "expires_at": expires_text}),
+        payload(100),
+    )
+    .await;
+    let file_url = app.url(&format!("{path}/files/{file_id}"));
+    assert_eq!(
+        new_client()
+            .get(&file_url)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        200
+    );
+    let wait = expires - time::OffsetDateTime::now_utc() + time::Duration::seconds(1);
+    tokio::time::sleep(Duration::from_millis(
+        wait.whole_milliseconds().max(0) as u64
+    ))
+    .await;
+    let c = new_client();
+    assert_eq!(
+        c.get(app.url(&path))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        404
+    );
+    assert_eq!(
+        c.get(&file_url).send().await.unwrap().status().as_u16(),
+        404
+    );
+    assert_eq!(
+        c.head(&file_url).send().await.unwrap().status().as_u16(),
+        404
+    );
+    assert_eq!(
+        c.get(&file_url)
+            .header("range", "bytes=10-")
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        404
+    );
+}
+
+#[tokio::test]
+async fn download_limit_holds_under_25_concurrent_requests() {
+    let app = spawn_app().await;
+    let (path, file_id, _) = link_with_file(
+        &app,
+        json!({"kind": "download", "title": "Einmal", "max_downloads": 1}),
+        payload(50_000),
+    )
+    .await;
+    let url = app.url(&format!("{path}/files/{file_id}"));
+    let requests = (0..25).map(|_| {
+        let url = url.clone();
+        async move {
+            new_client()
+                .get(url)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    });
+    let statuses = futures_util::future::join_all(requests).await;
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 404).count(),
+        24,
+        "{statuses:?}"
+    );
+    // Used up: the page is dead too.
+    assert_eq!(
+        new_client()
+            .get(app.url(&path))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        404
+    );
+}
+
+#[tokio::test]
+async fn head_and_ranges_work_and_a_resumed_range_is_not_counted() {
+    let app = spawn_app().await;
+    let data = payload(10_000);
+    let (path, file_id, _) = link_with_file(
+        &app,
+        json!({"kind": "download", "title": "R", "max_downloads": 1}),
+        data.clone(),
+    )
+    .await;
+    let url = app.url(&format!("{path}/files/{file_id}"));
+    let c = new_client();
+    let head = c.head(&url).send().await.unwrap();
+    assert_eq!(head.status().as_u16(), 200);
+    assert_eq!(head.headers()["content-length"], "10000");
+    assert_eq!(head.headers()["accept-ranges"], "bytes");
+
+    // Resuming from the middle does not use up the one allowed download.
+    let part = c
+        .get(&url)
+        .header("range", "bytes=5000-")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(part.status().as_u16(), 206);
+    assert_eq!(part.headers()["content-range"], "bytes 5000-9999/10000");
+    assert_eq!(part.bytes().await.unwrap().as_ref(), &data[5000..]);
+    let bad = c
+        .get(&url)
+        .header("range", "bytes=20000-")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status().as_u16(), 416);
+
+    // The first byte counts: this is the one download.
+    let first = c
+        .get(&url)
+        .header("range", "bytes=0-99")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(first.status().as_u16(), 206);
+    assert_eq!(first.bytes().await.unwrap().as_ref(), &data[..100]);
+    assert_eq!(c.get(&url).send().await.unwrap().status().as_u16(), 404);
+}
+
+#[tokio::test]
+async fn hostile_file_names_are_stored_and_sent_safely() {
+    let app = spawn_app().await;
+    let (_, token) = app.api_user("clerk@stadt.example", Role::Staff).await;
+    let link = app
+        .create_link(&token, json!({"kind": "download", "title": "x"}))
+        .await;
+    let id = link["id"].as_str().unwrap();
+    let file = app
+        .upload(
+            &token,
+            id,
+            "../../etc/pass\"wd\r\nX-Evil: 1<script>.txt",
+            b"hello".to_vec(),
+        )
+        .await;
+    let name = file["name"].as_str().unwrap();
+    assert!(
+        !name.contains('/') && !name.contains('\r') && !name.contains('"'),
+        "{name}"
+    );
+    let path = path_of(link["url"].as_str().unwrap());
+    let html = new_client()
+        .get(app.url(&path))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!html.contains("<script>.txt"), "escaped on the page");
+    let res = new_client()
+        .get(app.url(&format!("{path}/files/{}", file["id"].as_str().unwrap())))
+        .send()
+        .await
+        .unwrap();
+    assert!(res.headers().get("x-evil").is_none());
+    let cd = res.headers()["content-disposition"].to_str().unwrap();
+    assert!(
+        cd.starts_with("attachment;") && cd.contains("filename*=UTF-8''"),
+        "{cd}"
+    );
+    // Storage keys never come from names.
+    let key: String = sqlx::query_scalar("SELECT storage_key FROM files")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    assert!(key.starts_with("blobs/") && !key.contains("etc"));
+}
+
+#[tokio::test]
+async fn every_dead_link_looks_the_same() {
+    let app = spawn_app().await;
+    let (_, token) = app.api_user("clerk@stadt.example", Role::Staff).await;
+    let revoked = app
+        .create_link(&token, json!({"kind": "download", "title": "weg"}))
+        .await;
+    let res = reqwest::Client::new()
+        .delete(app.url(&format!(
+            "/api/v1/links/{}",
+            revoked["id"].as_str().unwrap()
+        )))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    let exhausted = app
+        .create_link(
+            &token,
+            json!({"kind": "download", "title": "x", "max_downloads": 1}),
+        )
+        .await;
+    sqlx::query("UPDATE links SET download_count = 1 WHERE id = $1")
+        .bind(exhausted["id"].as_str().unwrap())
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    let expired = app
+        .create_link(&token, json!({"kind": "download", "title": "x"}))
+        .await;
+    sqlx::query("UPDATE links SET expires_at = 0 WHERE id = $1")
+        .bind(expired["id"].as_str().unwrap())
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    let paths = [
+        path_of(revoked["url"].as_str().unwrap()),
+        path_of(exhausted["url"].as_str().unwrap()),
+        path_of(expired["url"].as_str().unwrap()),
+        format!("/s/{}", "A".repeat(43)),
+        "/s/short".to_string(),
+    ];
+    let mut bodies = Vec::new();
+    for p in &paths {
+        let res = new_client().get(app.url(p)).send().await.unwrap();
+        assert_eq!(res.status().as_u16(), 404, "{p}");
+        // The page's own path appears in the language switch; it is the only other difference.
+        let body = res.text().await.unwrap().replace(p.as_str(), "/s/PATH");
+        // Only the CSRF token (a fresh cookie per browser) may differ.
+        bodies.push(
+            body.split("csrf_token\" value=\"")
+                .map(|s| s.split_once('"').map(|x| x.1).unwrap_or(s))
+                .collect::<String>(),
+        );
+    }
+    assert!(bodies.windows(2).all(|w| w[0] == w[1]), "pages differ");
+}
+
+#[tokio::test]
+async fn infected_file_is_never_served() {
+    let app = spawn_app().await;
+    let (_, token) = app.api_user("clerk@stadt.example", Role::Staff).await;
+    let link = app
+        .create_link(&token, json!({"kind": "download", "title": "x"}))
+        .await;
+    let id = link["id"].as_str().unwrap();
+    let file = app.upload(&token, id, "eicar.com", eicar()).await;
+    assert_eq!(file["scan"], "infected", "{file}");
+    assert!(file["scan_detail"].as_str().unwrap().contains("UNOFFICIAL"));
+    let path = path_of(link["url"].as_str().unwrap());
+    let html = new_client()
+        .get(app.url(&path))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!html.contains("eicar.com"));
+    let res = new_client()
+        .get(app.url(&format!("{path}/files/{}", file["id"].as_str().unwrap())))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 404);
+    let blobs = std::fs::read_dir(app.data_dir().join("files/blobs"))
+        .map(|d| d.count())
+        .unwrap_or(0);
+    assert_eq!(blobs, 0, "the infected blob was removed from storage");
+}
+
+#[tokio::test]
+async fn repeated_wrong_passwords_lock_the_link() {
+    let app = spawn_app().await;
+    let (path, _, _) = link_with_file(
+        &app,
+        json!({"kind": "download", "title": "x", "password": "the-right-one"}),
+        payload(10),
+    )
+    .await;
+    let partner = TestApp::client_for(&app);
+    let mut last = 0;
+    for i in 0..10 {
+        last = app
+            .unlock(&partner, &path, &format!("guess-{i}"))
+            .await
+            .status()
+            .as_u16();
+    }
+    assert_eq!(last, 429);
+    // Even the right password is refused now, from any address.
+    let res = app
+        .unlock(&TestApp::client_for(&app), &path, "the-right-one")
+        .await;
+    assert_eq!(res.status().as_u16(), 429);
+    let actions = app.audit_actions().await;
+    assert!(actions.contains(&("link.locked".into(), "refused".into())));
+}
