@@ -2,6 +2,7 @@
 
 pub mod chain;
 pub mod event;
+pub mod query;
 
 pub use event::{Actor, AuditEvent, Outcome};
 

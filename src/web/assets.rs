@@ -18,6 +18,11 @@ const ASSETS: &[Asset] = &[
         body: include_bytes!("../../static/bote.css"),
     },
     Asset {
+        name: "bote.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../static/bote.js"),
+    },
+    Asset {
         name: "logo.svg",
         content_type: "image/svg+xml",
         body: include_bytes!("../../static/logo.svg"),

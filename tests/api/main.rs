@@ -10,3 +10,4 @@ mod i18n;
 mod login;
 mod security;
 mod sessions;
+mod staff_links;

@@ -1,6 +1,7 @@
 //! Pages for signed-in staff, and the login that leads there.
 
 pub mod home;
+pub mod links;
 pub mod login;
 
 use actix_web::web;
@@ -12,5 +13,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::get().to(login::form))
                 .route(web::post().to(login::submit)),
         )
-        .route("/logout", web::post().to(login::logout));
+        .route("/logout", web::post().to(login::logout))
+        .configure(links::configure);
 }

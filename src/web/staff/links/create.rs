@@ -1,0 +1,283 @@
+//! Creating a download link with its files in one step. The form is multipart: text fields come
+//! first (the CSRF token before anything else), files are streamed to storage and clamd as they
+//! arrive. Any error removes what was stored; nothing half-made stays behind.
+
+use actix_multipart::{Field, Multipart};
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use futures_util::{StreamExt, TryStreamExt};
+
+use crate::auth::csrf;
+use crate::auth::session::CurrentUser;
+use crate::db::users::User;
+use crate::domain::file_name::FileName;
+use crate::domain::link::{Expiry, LinkKind};
+use crate::error::AppError;
+use crate::sharing::ingest;
+use crate::sharing::links::{self as sharing, Incoming, LinkInput};
+use crate::sharing::policy::{self, LinkPolicy};
+use crate::startup::AppState;
+use crate::web::api::links::{expiry_error, ingest_error};
+use crate::web::client::ClientInfo;
+use crate::web::ctx::PageCtx;
+use crate::web::render::page;
+
+#[derive(Template)]
+#[template(path = "staff/links/new.html")]
+struct NewPage {
+    ctx: PageCtx,
+    presets: Vec<i64>,
+    default_days: i64,
+    max_days: i64,
+}
+
+#[derive(Template)]
+#[template(path = "staff/links/created.html")]
+struct CreatedPage {
+    ctx: PageCtx,
+    id: String,
+    url: String,
+    generated_password: Option<String>,
+    files: usize,
+}
+
+fn may_create(user: &User) -> Result<&str, AppError> {
+    if !user.role().can_share() {
+        return Err(AppError::Forbidden);
+    }
+    user.tenant_id.as_deref().ok_or(AppError::Forbidden)
+}
+
+fn presets(policy: &LinkPolicy) -> Vec<i64> {
+    [1, 3, 7, 14, 30, 90]
+        .into_iter()
+        .filter(|d| *d <= policy.max_days)
+        .collect()
+}
+
+pub async fn form(
+    state: web::Data<AppState>,
+    current: CurrentUser,
+    ctx: PageCtx,
+) -> Result<HttpResponse, AppError> {
+    let tenant_id = may_create(&current.user)?;
+    let policy = policy::for_tenant(&state.db, tenant_id).await?;
+    page(&NewPage {
+        ctx,
+        presets: presets(&policy),
+        default_days: policy.default_days,
+        max_days: policy.max_days,
+    })
+}
+
+/// The text fields of the form, as received.
+#[derive(Default)]
+struct Fields {
+    csrf_token: Option<String>,
+    title: String,
+    message: String,
+    expires_days: String,
+    expires_date: String,
+    password_mode: String,
+    password: String,
+    max_downloads: String,
+}
+
+const MAX_FIELD: usize = 16 * 1024;
+
+async fn read_text(field: &mut Field) -> Result<String, AppError> {
+    let mut buf = Vec::new();
+    while let Some(chunk) = field.next().await {
+        let chunk = chunk.map_err(|_| AppError::BadRequest("error.invalid_form"))?;
+        if buf.len() + chunk.len() > MAX_FIELD {
+            return Err(AppError::PayloadTooLarge);
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    String::from_utf8(buf).map_err(|_| AppError::BadRequest("error.invalid_form"))
+}
+
+pub async fn submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    current: CurrentUser,
+    ctx: PageCtx,
+    client: ClientInfo,
+    mut payload: Multipart,
+) -> Result<HttpResponse, AppError> {
+    let tenant_id = may_create(&current.user)?.to_string();
+    let mut fields = Fields::default();
+    let mut incoming: Vec<Incoming> = Vec::new();
+    let result: Result<(), AppError> = async {
+        while let Some(mut field) = payload
+            .try_next()
+            .await
+            .map_err(|_| AppError::BadRequest("error.invalid_form"))?
+        {
+            let name = field.name().unwrap_or_default().to_string();
+            let file_name = field
+                .content_disposition()
+                .and_then(|cd| cd.get_filename())
+                .map(str::to_string);
+            if name == "files" {
+                // Nothing is stored before the form has proved it comes from our page.
+                let token = fields.csrf_token.as_deref().unwrap_or_default();
+                if !csrf::matches_cookie(&req, token) {
+                    return Err(AppError::CsrfRejected);
+                }
+                let Some(file_name) = file_name.filter(|n| !n.is_empty()) else {
+                    // An empty file input sends a part without a name: no file chosen.
+                    while field.next().await.is_some() {}
+                    continue;
+                };
+                let data = ingest::ingest(
+                    &state.store,
+                    &state.scanner,
+                    &mut field,
+                    state.settings.max_file_bytes,
+                )
+                .await
+                .map_err(ingest_error)?;
+                incoming.push(Incoming {
+                    name: FileName::sanitize(&file_name),
+                    data,
+                });
+                continue;
+            }
+            let value = read_text(&mut field).await?;
+            match name.as_str() {
+                "csrf_token" => fields.csrf_token = Some(value),
+                "title" => fields.title = value,
+                "message" => fields.message = value,
+                "expires_days" => fields.expires_days = value,
+                "expires_date" => fields.expires_date = value,
+                "password_mode" => fields.password_mode = value,
+                "password" => fields.password = value,
+                "max_downloads" => fields.max_downloads = value,
+                _ => {}
+            }
+        }
+        let token = fields.csrf_token.as_deref().unwrap_or_default();
+        if !csrf::matches_cookie(&req, token) {
+            return Err(AppError::CsrfRejected);
+        }
+        Ok(())
+    }
+    .await;
+    let outcome = match result {
+        Ok(()) => {
+            create_link(
+                &state,
+                &current.user,
+                &tenant_id,
+                &fields,
+                incoming,
+                &client,
+            )
+            .await
+        }
+        Err(e) => Err((e, incoming)),
+    };
+    match outcome {
+        Ok((id, token, generated, files)) => page(&CreatedPage {
+            ctx,
+            url: state.settings.public_url(&format!("s/{token}")),
+            id,
+            generated_password: generated,
+            files,
+        }),
+        Err((e, stored)) => {
+            for f in stored {
+                let _ = state.store.remove(&f.data.storage_key).await;
+            }
+            Err(e)
+        }
+    }
+}
+
+type Created = (String, String, Option<String>, usize);
+
+async fn create_link(
+    state: &AppState,
+    user: &User,
+    tenant_id: &str,
+    fields: &Fields,
+    incoming: Vec<Incoming>,
+    client: &ClientInfo,
+) -> Result<Created, (AppError, Vec<Incoming>)> {
+    let input = match parse_input(state, tenant_id, fields).await {
+        Ok(i) => i,
+        Err(e) => return Err((e, incoming)),
+    };
+    let generated = (fields.password_mode == "generate")
+        .then(|| input.password.clone())
+        .flatten();
+    let count = incoming.len();
+    // On failure `create` has stored nothing in the database; the blobs are removed here.
+    let keys: Vec<String> = incoming
+        .iter()
+        .map(|f| f.data.storage_key.clone())
+        .collect();
+    match sharing::create(
+        state,
+        user,
+        LinkKind::Download,
+        input,
+        incoming,
+        Some(client),
+    )
+    .await
+    {
+        Ok((id, token)) => Ok((id, token, generated, count)),
+        Err(e) => {
+            for k in keys {
+                let _ = state.store.remove(&k).await;
+            }
+            Err((e, Vec::new()))
+        }
+    }
+}
+
+async fn parse_input(state: &AppState, tenant_id: &str, f: &Fields) -> Result<LinkInput, AppError> {
+    let policy = policy::for_tenant(&state.db, tenant_id).await?;
+    let title = sharing::clean_text(&f.title, sharing::MAX_TITLE, false, "error.title")?;
+    if title.is_empty() {
+        return Err(AppError::BadRequest("error.title"));
+    }
+    let message = sharing::clean_text(&f.message, sharing::MAX_MESSAGE, true, "error.message")?;
+    let expires = if !f.expires_date.trim().is_empty() {
+        Expiry::on_date(&f.expires_date, policy.max_days)
+    } else {
+        let days = match f.expires_days.trim() {
+            "" => policy.default_days,
+            d => d
+                .parse()
+                .map_err(|_| AppError::BadRequest("error.expiry_invalid"))?,
+        };
+        Expiry::in_days(days, policy.max_days)
+    }
+    .map_err(expiry_error)?;
+    let password = match f.password_mode.as_str() {
+        "" | "none" => None,
+        "typed" => {
+            sharing::check_password(&f.password)?;
+            Some(f.password.clone())
+        }
+        "generate" => Some(sharing::generate_password()),
+        _ => return Err(AppError::BadRequest("error.invalid_form")),
+    };
+    let max_downloads = match f.max_downloads.trim() {
+        "" => None,
+        n => Some(sharing::check_max_downloads(
+            n.parse()
+                .map_err(|_| AppError::BadRequest("error.max_downloads"))?,
+        )?),
+    };
+    Ok(LinkInput {
+        title,
+        message,
+        expires_at: expires.0,
+        password,
+        max_downloads,
+    })
+}
