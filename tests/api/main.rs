@@ -8,6 +8,7 @@ mod health;
 mod helpers;
 mod i18n;
 mod login;
+mod scanning;
 mod security;
 mod sessions;
 mod staff_links;

@@ -1,0 +1,179 @@
+use std::process::{Child, Command};
+use std::time::Duration;
+
+use bote::domain::role::Role;
+use serde_json::json;
+
+use crate::helpers::{new_client, path_of, spawn_app_with, TestOptions};
+
+/// A clamd of this test's own (same signatures as the shared one, its own port), so stopping
+/// it does not disturb other tests.
+struct OwnClamd {
+    port: u16,
+    config: std::path::PathBuf,
+    child: Option<Child>,
+    _dir: tempfile::TempDir,
+}
+
+impl OwnClamd {
+    fn prepare() -> OwnClamd {
+        let shared = std::env::var("BOTE_TEST_CLAMD_CONFIG")
+            .expect("run through scripts/test (BOTE_TEST_CLAMD_CONFIG)");
+        let dir = tempfile::tempdir().unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let text = std::fs::read_to_string(shared).unwrap();
+        let mut lines: Vec<String> = text
+            .lines()
+            .filter(|l| {
+                let key = l.split_whitespace().next().unwrap_or("");
+                !["TCPSocket", "LocalSocket", "PidFile", "LogFile"].contains(&key)
+            })
+            .map(str::to_string)
+            .collect();
+        lines.push(format!("TCPSocket {port}"));
+        let config = dir.path().join("clamd.conf");
+        std::fs::write(&config, lines.join("\n")).unwrap();
+        OwnClamd {
+            port,
+            config,
+            child: None,
+            _dir: dir,
+        }
+    }
+
+    fn address(&self) -> String {
+        format!("tcp://127.0.0.1:{}", self.port)
+    }
+
+    async fn start(&mut self) {
+        let clamd = ["/usr/sbin/clamd", "clamd"]
+            .into_iter()
+            .find(|c| std::path::Path::new(c).exists())
+            .unwrap_or("clamd");
+        self.child = Some(
+            Command::new(clamd)
+                .arg(format!("--config-file={}", self.config.display()))
+                .spawn()
+                .unwrap(),
+        );
+        for _ in 0..200 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", self.port))
+                .await
+                .is_ok()
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("own clamd did not start");
+    }
+}
+
+impl Drop for OwnClamd {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+#[tokio::test]
+async fn scanner_down_keeps_files_pending_until_it_returns() {
+    let mut clamd = OwnClamd::prepare();
+    let app = spawn_app_with(TestOptions::default().set("BOTE_CLAMD", &clamd.address())).await;
+    let (_, token) = app.api_user("clerk@stadt.example", Role::Staff).await;
+    let link = app
+        .create_link(&token, json!({"kind": "download", "title": "x"}))
+        .await;
+    let id = link["id"].as_str().unwrap();
+
+    // Uploads are accepted while clamd is down, but nothing is served.
+    let file = app.upload(&token, id, "a.txt", b"harmless".to_vec()).await;
+    assert_eq!(file["scan"], "pending");
+    let ready: serde_json::Value = app.get("/readyz").await.json().await.unwrap();
+    assert!(ready["checks"]["scanner"]
+        .as_str()
+        .unwrap()
+        .starts_with("unreachable"));
+    let path = path_of(link["url"].as_str().unwrap());
+    let file_url = app.url(&format!("{path}/files/{}", file["id"].as_str().unwrap()));
+    assert_eq!(
+        new_client()
+            .get(&file_url)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        404
+    );
+    assert!(!new_client()
+        .get(app.url(&path))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+        .contains("a.txt"));
+
+    clamd.start().await;
+    // Let the retry become due now instead of after its backoff.
+    sqlx::query("UPDATE files SET next_scan_at = 0")
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    let mut state = String::new();
+    for _ in 0..60 {
+        let got: serde_json::Value = app
+            .api_get(&token, &format!("/api/v1/links/{id}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        state = got["files"][0]["scan"].as_str().unwrap().to_string();
+        if state != "pending" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert_eq!(state, "clean", "rescanned by the retry job on its own");
+    assert_eq!(
+        new_client()
+            .get(&file_url)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn file_over_the_scanner_limit_is_held_as_unscannable() {
+    let max: usize = std::env::var("BOTE_TEST_CLAMD_MAX_BYTES")
+        .expect("run through scripts/test")
+        .parse()
+        .unwrap();
+    let app = spawn_app_with(TestOptions::default()).await;
+    let (_, token) = app.api_user("clerk@stadt.example", Role::Staff).await;
+    let link = app
+        .create_link(&token, json!({"kind": "download", "title": "x"}))
+        .await;
+    let id = link["id"].as_str().unwrap();
+    let file = app.upload(&token, id, "big.bin", vec![0x5a; max + 1]).await;
+    assert_eq!(file["scan"], "unscannable", "{file}");
+    let path = path_of(link["url"].as_str().unwrap());
+    let res = new_client()
+        .get(app.url(&format!("{path}/files/{}", file["id"].as_str().unwrap())))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 404, "held, never served");
+}
