@@ -174,3 +174,206 @@ async fn staff_see_only_their_own_links_and_may_revoke_them() {
         .unwrap();
     assert_eq!(page.status().as_u16(), 404, "revoked link is dead");
 }
+
+#[tokio::test]
+async fn staff_change_a_link_in_the_browser_and_a_new_password_ends_unlocks() {
+    let app = spawn_app().await;
+    let me = app.signed_in("clerk@stadt.example", Role::Staff).await;
+    let token = bote::auth::api_token::issue(&app.db, &me, "t")
+        .await
+        .unwrap();
+    let link = app
+        .create_link(
+            &token,
+            serde_json::json!({"kind": "download", "title": "Alt", "password": "old-password"}),
+        )
+        .await;
+    let id = link["id"].as_str().unwrap();
+    let file = app.upload(&token, id, "a.txt", b"inhalt".to_vec()).await;
+    let path = path_of(link["url"].as_str().unwrap());
+    let partner = TestApp::client_for(&app);
+    app.unlock(&partner, &path, "old-password").await;
+    let file_url = app.url(&format!("{path}/files/{}", file["id"].as_str().unwrap()));
+    assert_eq!(
+        partner
+            .get(&file_url)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        200
+    );
+
+    assert_eq!(
+        app.get(&format!("/links/{id}/edit"))
+            .await
+            .status()
+            .as_u16(),
+        200
+    );
+    let res = app
+        .post_form(
+            &format!("/links/{id}/edit"),
+            &[
+                ("title", "Neu"),
+                ("message", "Neue Nachricht"),
+                ("expires_days", "3"),
+                ("password_mode", "typed"),
+                ("password", "new-password"),
+                ("max_downloads", "5"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status().as_u16(), 303);
+    let got: serde_json::Value = app
+        .api_get(&token, &format!("/api/v1/links/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(got["title"], "Neu");
+    assert_eq!(got["max_downloads"], 5);
+    assert_eq!(
+        partner
+            .get(&file_url)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        404,
+        "old unlock ended"
+    );
+    app.unlock(&partner, &path, "new-password").await;
+    assert_eq!(
+        partner
+            .get(&file_url)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        200
+    );
+
+    // Beyond the tenant's maximum expiry is refused and changes nothing.
+    let res = app
+        .post_form(
+            &format!("/links/{id}/edit"),
+            &[("title", "X"), ("message", ""), ("expires_days", "400")],
+        )
+        .await;
+    assert_eq!(res.status().as_u16(), 400);
+    let got: serde_json::Value = app
+        .api_get(&token, &format!("/api/v1/links/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(got["title"], "Neu");
+
+    let actions = app.audit_actions().await;
+    assert!(actions.contains(&("link.changed".into(), "success".into())));
+    assert!(actions.contains(&("link.password_changed".into(), "success".into())));
+}
+
+#[tokio::test]
+async fn staff_add_and_remove_files_of_a_link() {
+    let app = spawn_app().await;
+    let me = app.signed_in("clerk@stadt.example", Role::Staff).await;
+    let token = bote::auth::api_token::issue(&app.db, &me, "t")
+        .await
+        .unwrap();
+    let link = app
+        .create_link(
+            &token,
+            serde_json::json!({"kind": "download", "title": "x"}),
+        )
+        .await;
+    let id = link["id"].as_str().unwrap();
+    let csrf = app.csrf().await;
+    let form = Form::new()
+        .text("csrf_token", csrf)
+        .part("files", Part::bytes(b"one".to_vec()).file_name("eins.txt"))
+        .part("files", Part::bytes(b"two".to_vec()).file_name("zwei.txt"));
+    let res = app
+        .client
+        .post(app.url(&format!("/links/{id}/files")))
+        .headers(app.origin_header())
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 303);
+    let got: serde_json::Value = app
+        .api_get(&token, &format!("/api/v1/links/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let files = got["files"].as_array().unwrap();
+    assert_eq!(files.len(), 2);
+    let first = files[0]["id"].as_str().unwrap();
+    let res = app
+        .post_form(&format!("/links/{id}/files/{first}/delete"), &[])
+        .await;
+    assert_eq!(res.status().as_u16(), 303);
+    let got: serde_json::Value = app
+        .api_get(&token, &format!("/api/v1/links/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(got["files"].as_array().unwrap().len(), 1);
+    let path = path_of(link["url"].as_str().unwrap());
+    let res = new_client()
+        .get(app.url(&format!("{path}/files/{first}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 404, "a removed file is gone");
+}
+
+#[tokio::test]
+async fn api_changes_a_link_within_policy() {
+    let app = spawn_app().await;
+    let (_, token) = app.api_user("clerk@stadt.example", Role::Staff).await;
+    let link = app.create_link(&token, serde_json::json!({"kind": "download", "title": "x", "password": "secret-one", "max_downloads": 2})).await;
+    let id = link["id"].as_str().unwrap();
+    let patch = |body: serde_json::Value| {
+        let url = app.url(&format!("/api/v1/links/{id}"));
+        let token = token.clone();
+        async move {
+            reqwest::Client::new()
+                .patch(url)
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let res = patch(serde_json::json!({"message": "neu", "password": null, "max_downloads": null, "expires_in_days": 2})).await;
+    assert_eq!(res.status().as_u16(), 200);
+    let got: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(got["password"], false);
+    assert_eq!(got["max_downloads"], serde_json::Value::Null);
+    assert_eq!(got["message"], "neu");
+    for (body, code) in [
+        (
+            serde_json::json!({"expires_in_days": 1000}),
+            "expiry_too_late",
+        ),
+        (
+            serde_json::json!({"password": "short"}),
+            "link_password_short",
+        ),
+        (serde_json::json!({"colour": "red"}), "invalid_form"),
+    ] {
+        let res = patch(body.clone()).await;
+        assert_eq!(res.status().as_u16(), 400, "{body}");
+        let err: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(err["error"]["code"], code);
+    }
+}

@@ -28,6 +28,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(
         web::resource("/links/{id}")
             .route(web::get().to(show))
+            .route(web::patch().to(change))
             .route(web::delete().to(revoke)),
     )
     .service(web::resource("/links/{id}/files").route(web::post().to(upload)));
@@ -170,6 +171,103 @@ async fn show(
         .ok_or(AppError::NotFound)?;
     let files = files::of_link(&state.db, &link.id).await?;
     Ok(HttpResponse::Ok().json(link_json(&state, &link, Some(&files))))
+}
+
+/// Changes a link. Absent fields stay as they are; `"password": null` removes the password and
+/// `"max_downloads": null` removes the limit.
+async fn change(
+    state: web::Data<AppState>,
+    caller: ApiCaller,
+    client: ClientInfo,
+    id: web::Path<String>,
+    body: web::Json<serde_json::Map<String, Value>>,
+) -> Result<HttpResponse, AppError> {
+    let (link, access) = access::link_for_user(&state.db, &caller.user, &id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if access != LinkAccess::Manage {
+        return Err(AppError::Forbidden);
+    }
+    if link.state() != crate::domain::link::LinkState::Active {
+        return Err(AppError::Conflict("error.link_not_active"));
+    }
+    let body = body.into_inner();
+    const KNOWN: [&str; 6] = [
+        "title",
+        "message",
+        "expires_at",
+        "expires_in_days",
+        "password",
+        "max_downloads",
+    ];
+    if body.keys().any(|k| !KNOWN.contains(&k.as_str())) {
+        return Err(AppError::BadRequest("error.invalid_form"));
+    }
+    let text = |key: &str| -> Result<Option<&str>, AppError> {
+        match body.get(key) {
+            None => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.as_str())),
+            Some(_) => Err(AppError::BadRequest("error.invalid_form")),
+        }
+    };
+    let policy = policy::for_tenant(&state.db, &link.tenant_id).await?;
+    let mut changes = crate::db::links::LinkChanges::default();
+    if let Some(t) = text("title")? {
+        let t = sharing::clean_text(t, sharing::MAX_TITLE, false, "error.title")?;
+        if t.is_empty() {
+            return Err(AppError::BadRequest("error.title"));
+        }
+        changes.title = Some(t);
+    }
+    if let Some(m) = text("message")? {
+        changes.message = Some(sharing::clean_text(
+            m,
+            sharing::MAX_MESSAGE,
+            true,
+            "error.message",
+        )?);
+    }
+    changes.expires_at = match (text("expires_at")?, body.get("expires_in_days")) {
+        (Some(_), Some(_)) => return Err(AppError::BadRequest("error.expiry_invalid")),
+        (Some(at), None) => Some(
+            Expiry::at_rfc3339(at, policy.max_days)
+                .map_err(expiry_error)?
+                .0,
+        ),
+        (None, Some(days)) => {
+            let days = days
+                .as_i64()
+                .ok_or(AppError::BadRequest("error.expiry_invalid"))?;
+            Some(
+                Expiry::in_days(days, policy.max_days)
+                    .map_err(expiry_error)?
+                    .0,
+            )
+        }
+        (None, None) => None,
+    };
+    changes.password_hash = match body.get("password") {
+        None => None,
+        Some(Value::Null) => Some(None),
+        Some(Value::String(pw)) => {
+            sharing::check_password(pw)?;
+            Some(Some(crate::auth::password::hash(pw.clone()).await?))
+        }
+        Some(_) => return Err(AppError::BadRequest("error.invalid_form")),
+    };
+    changes.max_downloads = match body.get("max_downloads") {
+        None => None,
+        Some(Value::Null) => Some(None),
+        Some(v) => Some(Some(sharing::check_max_downloads(
+            v.as_i64()
+                .ok_or(AppError::BadRequest("error.max_downloads"))?,
+        )?)),
+    };
+    sharing::change(&state.db, &caller.user, &link, changes, Some(&client)).await?;
+    let link = links::in_tenant(&state.db, &link.tenant_id, &link.id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(HttpResponse::Ok().json(link_json(&state, &link, None)))
 }
 
 async fn revoke(

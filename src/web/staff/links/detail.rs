@@ -18,6 +18,7 @@ use crate::web::format::{date_time, human_size};
 use crate::web::render::{page, see_other};
 
 struct FileRow {
+    id: String,
     name: String,
     size: String,
     sha256: String,
@@ -77,6 +78,7 @@ pub async fn show(
             scan_key: scan_key(&f.scan_state),
             scan_detail: f.scan_detail.unwrap_or_default(),
             size: human_size(f.size as u64),
+            id: f.id,
             name: f.name,
             sha256: f.sha256,
         })

@@ -2,6 +2,7 @@
 
 pub mod create;
 pub mod detail;
+pub mod edit;
 pub mod list;
 
 use actix_web::web;
@@ -14,7 +15,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     )
     .route("/links/new", web::get().to(create::form))
     .route("/links/{id}", web::get().to(detail::show))
-    .route("/links/{id}/revoke", web::post().to(detail::revoke));
+    .route("/links/{id}/revoke", web::post().to(detail::revoke))
+    .service(
+        web::resource("/links/{id}/edit")
+            .route(web::get().to(edit::form))
+            .route(web::post().to(edit::submit)),
+    )
+    .route("/links/{id}/files", web::post().to(edit::add_files))
+    .route(
+        "/links/{id}/files/{file_id}/delete",
+        web::post().to(edit::remove_file),
+    );
 }
 
 /// The catalogue key of a link state.
