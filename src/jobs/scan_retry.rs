@@ -29,6 +29,14 @@ pub async fn run_once(db: &Db, store: &BlobStore, scanner: &Scanner) -> anyhow::
         let stream = store.read(&file.storage_key, None).await?;
         let reader = tokio_util::io::StreamReader::new(stream);
         let verdict = scanner.scan_reader(reader).await;
+        let verdict = scanning::confirm_clean(
+            store,
+            &file.storage_key,
+            file.size as u64,
+            scanner.config().max_bytes,
+            verdict,
+        )
+        .await?;
         scanning::apply_rescan(db, store, &file, &verdict).await?;
     }
     Ok(n)

@@ -2,6 +2,7 @@
 
 pub mod clamd;
 pub mod verdict;
+pub mod zip_limits;
 
 pub use clamd::{ClamdAddress, ScanError, ScanJob, Scanner, ScannerConfig};
 pub use verdict::{parse_reply, ScanVerdict};

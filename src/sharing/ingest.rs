@@ -86,7 +86,16 @@ where
     }
     writer.finish().await?;
     let verdict = match scan {
-        Some(job) => Some(job.finish().await),
+        Some(job) => Some(
+            super::scanning::confirm_clean(
+                store,
+                &key,
+                size,
+                scanner.config().max_bytes,
+                job.finish().await,
+            )
+            .await?,
+        ),
         None => None,
     };
     Ok(Ingested {

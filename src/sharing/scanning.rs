@@ -71,3 +71,47 @@ pub fn verdict_event(file: &files::StoredFile, state: &str, detail: Option<&str>
     }
     e
 }
+
+/// A clean verdict for a ZIP-structured file is only trusted when every member is within the
+/// scanner's limit (see `scan::zip_limits`); otherwise the file is unscannable.
+pub async fn confirm_clean(
+    store: &BlobStore,
+    key: &str,
+    size: u64,
+    limit: u64,
+    verdict: ScanVerdict,
+) -> anyhow::Result<ScanVerdict> {
+    use crate::scan::zip_limits::{self, ZipCheck};
+    use futures_util::TryStreamExt;
+
+    if verdict != ScanVerdict::Clean || size < 22 {
+        return Ok(verdict);
+    }
+    let read = |range: std::ops::Range<u64>| async move {
+        let chunks: Vec<bytes::Bytes> = store.read(key, Some(range)).await?.try_collect().await?;
+        anyhow::Ok(chunks.concat())
+    };
+    if !zip_limits::looks_like_zip(&read(0..4).await?) {
+        return Ok(verdict);
+    }
+    let tail_start = size.saturating_sub(zip_limits::TAIL_BYTES);
+    let tail = read(tail_start..size).await?;
+    let check = match zip_limits::directory_location(&tail, tail_start) {
+        Some((offset, dir_size))
+            if dir_size <= zip_limits::MAX_DIRECTORY_BYTES && offset + dir_size <= size =>
+        {
+            zip_limits::check_directory(&read(offset..offset + dir_size).await?, limit)
+        }
+        Some(_) => ZipCheck::TooLarge,
+        None => ZipCheck::Unreadable,
+    };
+    Ok(match check {
+        ZipCheck::WithinLimit => ScanVerdict::Clean,
+        ZipCheck::TooLarge => ScanVerdict::Unscannable {
+            reason: format!("a ZIP member is larger than the scanner limit of {limit} bytes"),
+        },
+        ZipCheck::Unreadable => ScanVerdict::Unscannable {
+            reason: "the ZIP directory could not be read".to_string(),
+        },
+    })
+}
