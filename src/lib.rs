@@ -11,4 +11,5 @@ pub mod i18n;
 pub mod jobs;
 pub mod scan;
 pub mod startup;
+pub mod storage;
 pub mod web;
