@@ -2,5 +2,6 @@
 //! Keys are generated here and never derived from anything a user sent.
 
 pub mod blob;
+pub mod zip_stream;
 
 pub use blob::{BlobStore, BlobWriter};
