@@ -630,3 +630,77 @@ async fn repeated_wrong_passwords_lock_the_link() {
     let actions = app.audit_actions().await;
     assert!(actions.contains(&("link.locked".into(), "refused".into())));
 }
+
+#[tokio::test]
+async fn all_clean_files_come_as_one_streamed_zip() {
+    use std::io::Read;
+    let app = spawn_app().await;
+    let (_, token) = app.api_user("clerk@stadt.example", Role::Staff).await;
+    let link = app
+        .create_link(&token, json!({"kind": "download", "title": "Akte 12/3", "password": "zip-password", "max_downloads": 1}))
+        .await;
+    let id = link["id"].as_str().unwrap();
+    let a = payload(70_000);
+    app.upload(&token, id, "Plan.pdf", a.clone()).await;
+    app.upload(&token, id, "plan.pdf", b"second".to_vec()).await;
+    app.upload(&token, id, "virus.com", eicar()).await;
+    let path = path_of(link["url"].as_str().unwrap());
+    let partner = TestApp::client_for(&app);
+    let res = partner
+        .get(app.url(&format!("{path}/zip")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 404, "locked link gives no ZIP");
+    app.unlock(&partner, &path, "zip-password").await;
+
+    let res = partner
+        .get(app.url(&format!("{path}/zip")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    assert_eq!(res.headers()["content-type"], "application/zip");
+    assert!(res.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .starts_with("attachment;"));
+    let len: usize = res.headers()["content-length"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let body = res.bytes().await.unwrap();
+    assert_eq!(body.len(), len);
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(body.to_vec())).unwrap();
+    let mut names: Vec<String> = archive
+        .file_names()
+        .map(|n| n.unwrap().to_string())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        vec!["Plan.pdf", "plan (2).pdf"],
+        "only clean files, unique names"
+    );
+    let mut got = Vec::new();
+    archive
+        .by_name("Plan.pdf")
+        .unwrap()
+        .read_to_end(&mut got)
+        .unwrap();
+    assert_eq!(got, a);
+
+    // The ZIP was the one allowed download.
+    let res = partner
+        .get(app.url(&format!("{path}/zip")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 404);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(app
+        .audit_actions()
+        .await
+        .contains(&("zip.downloaded".into(), "success".into())));
+}

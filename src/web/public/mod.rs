@@ -4,6 +4,7 @@
 pub mod download;
 pub mod page;
 pub mod unavailable;
+pub mod zip;
 
 use actix_web::{guard, web};
 
@@ -13,6 +14,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::get().to(page::show))
             .route(web::post().to(page::unlock)),
     )
+    .route("/s/{token}/zip", web::get().to(zip::all))
     .service(
         web::resource("/s/{token}/files/{file_id}").route(
             web::route()
