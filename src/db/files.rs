@@ -179,3 +179,48 @@ pub async fn mark_deleted(conn: &mut sqlx::AnyConnection, file_id: &str) -> sqlx
         .await?;
     Ok(done.rows_affected() == 1)
 }
+
+/// Files of a tenant that wait or are held: pending, unscannable, failed (newest first).
+pub async fn held_in_tenant(db: &Db, tenant_id: &str, limit: i64) -> sqlx::Result<Vec<StoredFile>> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM files
+         WHERE tenant_id = $1 AND deleted_at IS NULL
+           AND scan_state IN ('pending', 'unscannable', 'failed')
+         ORDER BY created_at DESC LIMIT $2"
+    ))
+    .bind(tenant_id)
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await
+}
+
+pub async fn in_tenant(
+    db: &Db,
+    tenant_id: &str,
+    file_id: &str,
+) -> sqlx::Result<Option<StoredFile>> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM files WHERE id = $1 AND tenant_id = $2 AND deleted_at IS NULL"
+    ))
+    .bind(file_id)
+    .bind(tenant_id)
+    .fetch_optional(&db.pool)
+    .await
+}
+
+/// An admin releases a held (unscannable) file: it becomes available, with the reason kept.
+pub async fn release(
+    conn: &mut sqlx::AnyConnection,
+    file_id: &str,
+    note: &str,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE files SET scan_state = 'clean', scan_detail = $1, next_scan_at = NULL
+         WHERE id = $2 AND scan_state = 'unscannable' AND deleted_at IS NULL",
+    )
+    .bind(note)
+    .bind(file_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}

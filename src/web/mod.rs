@@ -1,5 +1,6 @@
 //! HTTP: routes grouped by audience, plus the middleware every request passes.
 
+pub mod admin;
 pub mod api;
 pub mod assets;
 pub mod client;
@@ -24,5 +25,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/lang", web::post().to(lang::switch))
         .configure(staff::configure)
         .configure(public::configure)
+        .configure(admin::configure)
         .service(web::scope("/api/v1").configure(api::configure));
 }

@@ -229,3 +229,95 @@ async fn zip_with_a_member_over_the_scanner_limit_is_not_called_clean() {
         .await;
     assert_eq!(file["scan"], "clean", "{file}");
 }
+
+#[tokio::test]
+async fn admin_sees_the_scanner_down_and_releases_or_deletes_held_files() {
+    let max: usize = std::env::var("BOTE_TEST_CLAMD_MAX_BYTES")
+        .expect("run through scripts/test")
+        .parse()
+        .unwrap();
+    let app = spawn_app_with(TestOptions::default()).await;
+    let (_, token) = app.api_user("clerk@stadt.example", Role::Staff).await;
+    let link = app
+        .create_link(&token, json!({"kind": "download", "title": "x"}))
+        .await;
+    let id = link["id"].as_str().unwrap();
+    let held = app.upload(&token, id, "big.bin", vec![1u8; max + 10]).await;
+    let other = app
+        .upload(&token, id, "big2.bin", vec![2u8; max + 10])
+        .await;
+    assert_eq!(held["scan"], "unscannable");
+    let held_id = held["id"].as_str().unwrap();
+
+    // Staff may not touch held files.
+    let staff =
+        crate::helpers::spawn_client_signed_in(&app, "staff2@stadt.example", Role::Staff).await;
+    let res = staff.get(app.url("/admin/files")).send().await.unwrap();
+    assert_eq!(res.status().as_u16(), 403);
+
+    app.signed_in("admin@stadt.example", Role::Admin).await;
+    let page = app.get("/admin/files").await.text().await.unwrap();
+    assert!(page.contains("big.bin") && page.contains("big2.bin"));
+
+    let res = app
+        .post_form(
+            &format!("/admin/files/{held_id}/release"),
+            &[("reason", "short")],
+        )
+        .await;
+    assert_eq!(res.status().as_u16(), 400, "a real reason is required");
+    let res = app
+        .post_form(
+            &format!("/admin/files/{held_id}/release"),
+            &[("reason", "Checked by hand: CAD export from the architect")],
+        )
+        .await;
+    assert_eq!(res.status().as_u16(), 303);
+    let path = path_of(link["url"].as_str().unwrap());
+    let res = new_client()
+        .get(app.url(&format!("{path}/files/{held_id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200, "released file is available");
+
+    let other_id = other["id"].as_str().unwrap();
+    let res = app
+        .post_form(&format!("/admin/files/{other_id}/delete"), &[])
+        .await;
+    assert_eq!(res.status().as_u16(), 303);
+    assert!(!app
+        .get("/admin/files")
+        .await
+        .text()
+        .await
+        .unwrap()
+        .contains("big2.bin"));
+    let actions = app.audit_actions().await;
+    assert!(actions.contains(&("file.released".into(), "success".into())));
+    assert!(actions.contains(&("file.deleted".into(), "success".into())));
+}
+
+#[tokio::test]
+async fn admin_overview_warns_when_the_scanner_is_down() {
+    let clamd = OwnClamd::prepare();
+    let app = spawn_app_with(TestOptions::default().set("BOTE_CLAMD", &clamd.address())).await;
+    let (_, token) = app.api_user("clerk@stadt.example", Role::Staff).await;
+    let link = app
+        .create_link(&token, json!({"kind": "download", "title": "x"}))
+        .await;
+    app.upload(
+        &token,
+        link["id"].as_str().unwrap(),
+        "a.txt",
+        b"waiting".to_vec(),
+    )
+    .await;
+    app.signed_in("admin@stadt.example", Role::Admin).await;
+    let home = app.get("/").await.text().await.unwrap();
+    assert!(home.contains("Der Virenscanner antwortet nicht."), "banner");
+    assert!(
+        home.contains("Dateien, die auf die Prüfung warten: 1"),
+        "waiting count"
+    );
+}
