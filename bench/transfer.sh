@@ -37,7 +37,7 @@ MaxScanSize $((LIMIT_MIB * 2))M
 AlertExceedsMax yes
 LogFile $WORK/clamd.log
 CONF
-/usr/sbin/clamd --config-file="$WORK/clamd.conf" &
+/usr/sbin/clamd --config-file="$WORK/clamd.conf" >/dev/null 2>&1 &
 PIDS+=($!)
 for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/"$CLAMD_PORT") 2>/dev/null && break; sleep 0.1; done
 
@@ -61,7 +61,7 @@ ID=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])' <<<"$LINK")
 URL=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["url"])' <<<"$LINK")
 
 up=$(curl -fs -o "$WORK/file.json" -w '%{time_total} %{speed_upload}' -H "Authorization: Bearer $TOKEN" \
-    --data-binary @"$WORK/payload.bin" "http://127.0.0.1:$PORT/api/v1/links/$ID/files?name=payload.bin")
+    -X POST -T "$WORK/payload.bin" "http://127.0.0.1:$PORT/api/v1/links/$ID/files?name=payload.bin")
 SCAN=$(python3 -c 'import json; print(json.load(open("'"$WORK/file.json"'"))["scan"])')
 FILE_ID=$(python3 -c 'import json; print(json.load(open("'"$WORK/file.json"'"))["id"])')
 mem_after_upload=$(peak_kib)

@@ -39,6 +39,10 @@ pub struct Settings {
     pub max_file_bytes: u64,
     /// 64 hex characters; when unset, a key file in the data folder is used.
     pub secret_key: Option<String>,
+    /// `None`: mails are written as .eml files under the data folder.
+    pub smtp: Option<crate::mail::transport::SmtpConfig>,
+    pub mail_from: lettre::message::Mailbox,
+    pub mail_max_attempts: u32,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -98,6 +102,10 @@ struct RawSettings {
     scan_concurrency: Option<String>,
     max_file_bytes: Option<String>,
     secret_key: Option<String>,
+    smtp_url: Option<String>,
+    smtp_ca: Option<String>,
+    mail_from: Option<String>,
+    mail_max_attempts: Option<String>,
 }
 
 /// Keys accepted in the file and (upper-cased, with `BOTE_`) in the environment.
@@ -121,6 +129,10 @@ const KEYS: &[&str] = &[
     "scan_concurrency",
     "max_file_bytes",
     "secret_key",
+    "smtp_url",
+    "smtp_ca",
+    "mail_from",
+    "mail_max_attempts",
 ];
 
 impl Settings {
@@ -193,6 +205,10 @@ impl RawSettings {
             "scan_concurrency" => &mut self.scan_concurrency,
             "max_file_bytes" => &mut self.max_file_bytes,
             "secret_key" => &mut self.secret_key,
+            "smtp_url" => &mut self.smtp_url,
+            "smtp_ca" => &mut self.smtp_ca,
+            "mail_from" => &mut self.mail_from,
+            "mail_max_attempts" => &mut self.mail_max_attempts,
             _ => return,
         };
         *slot = Some(value);
@@ -349,7 +365,41 @@ impl RawSettings {
                 )),
             };
 
+        let smtp = match self.smtp_url.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(text) => Some(crate::mail::transport::SmtpConfig {
+                url: crate::mail::transport::parse_smtp_url(text)
+                    .map_err(|problem| bad("BOTE_SMTP_URL", problem))?,
+                ca_file: self
+                    .smtp_ca
+                    .as_deref()
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(PathBuf::from),
+            }),
+        };
+        let mail_from_text = self
+            .mail_from
+            .clone()
+            .unwrap_or_else(|| format!("bote@{}", base_url.host_str().unwrap_or("localhost")));
+        let mail_from: lettre::message::Mailbox =
+            match crate::domain::email::EmailAddress::parse(&mail_from_text) {
+                Ok(e) => e
+                    .as_str()
+                    .parse()
+                    .map_err(|_| bad("BOTE_MAIL_FROM", "not a usable address"))?,
+                // The default for a portal on an IP address has no dotted domain; keep it usable.
+                Err(_) if self.mail_from.is_none() => {
+                    "bote@localhost.localdomain".parse().expect("valid address")
+                }
+                Err(e) => return Err(bad("BOTE_MAIL_FROM", format!("{mail_from_text:?}: {e}"))),
+            };
+        let mail_max_attempts = count("BOTE_MAIL_MAX_ATTEMPTS", self.mail_max_attempts, 30)?;
+
         Ok(Settings {
+            smtp,
+            mail_from,
+            mail_max_attempts,
             secret_key,
             clamd,
             scan_max_bytes,
@@ -550,6 +600,9 @@ mod tests {
             ("BOTE_CLAMD", "http://x"),
             ("BOTE_SCAN_MAX_BYTES", "lots"),
             ("BOTE_MAX_FILE_BYTES", "5X"),
+            ("BOTE_SMTP_URL", "smtp://relay.example.org?tls=none"),
+            ("BOTE_SMTP_URL", "http://relay.example.org"),
+            ("BOTE_MAIL_FROM", "not an address"),
         ] {
             let err = Settings::from_sources(None, &env(&[(key, value)])).unwrap_err();
             assert_eq!(err.setting, key, "{value}");

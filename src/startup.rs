@@ -11,6 +11,7 @@ use anyhow::Context;
 use crate::auth::sealing::Sealer;
 use crate::config::Settings;
 use crate::db::{tenants, Db};
+use crate::mail::Mailer;
 use crate::scan::{Scanner, ScannerConfig};
 use crate::storage::BlobStore;
 use crate::{auth, web as routes};
@@ -22,6 +23,15 @@ pub struct AppState {
     pub store: BlobStore,
     pub scanner: Scanner,
     pub sealer: Sealer,
+    pub mailer: Mailer,
+}
+
+/// SMTP when configured, else .eml files in `<data dir>/mail`.
+pub fn mailer(settings: &Settings) -> anyhow::Result<Mailer> {
+    match &settings.smtp {
+        Some(config) => Mailer::smtp(config),
+        None => Mailer::files(settings.data_dir.join("mail")),
+    }
 }
 
 /// The blob store under the data folder.
@@ -70,13 +80,21 @@ impl Application {
         auth::password::warm_up();
         let store = blob_store(&settings)?;
         let scanner = scanner(&settings);
-        crate::jobs::spawn_all(db.clone(), settings.clone(), store.clone(), scanner.clone());
+        let mailer = mailer(&settings)?;
+        crate::jobs::spawn_all(
+            db.clone(),
+            settings.clone(),
+            store.clone(),
+            scanner.clone(),
+            mailer.clone(),
+        );
         let state = web::Data::new(AppState {
             db: db.clone(),
             settings: Arc::new(settings.clone()),
             store,
             scanner,
             sealer: Sealer::load(&settings.data_dir, settings.secret_key.as_deref())?,
+            mailer,
         });
         let shutdown_grace = settings.shutdown_grace.as_secs();
         let server = HttpServer::new(move || {

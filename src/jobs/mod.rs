@@ -1,18 +1,31 @@
 //! Periodic work inside `bote serve`: each job is lease-based or idempotent, so several
 //! instances can run them side by side.
 
+pub mod outbox;
 pub mod purge;
 pub mod scan_retry;
 pub mod sessions;
 
 use crate::config::Settings;
 use crate::db::Db;
+use crate::mail::Mailer;
 use crate::scan::Scanner;
 use crate::storage::BlobStore;
 
 /// Starts every background job on the current runtime.
-pub fn spawn_all(db: Db, settings: Settings, store: BlobStore, scanner: Scanner) {
+pub fn spawn_all(db: Db, settings: Settings, store: BlobStore, scanner: Scanner, mailer: Mailer) {
+    tokio::spawn(outbox::run(
+        db.clone(),
+        mailer,
+        settings.mail_from.clone(),
+        settings.mail_max_attempts,
+    ));
+    tokio::spawn(scan_retry::run(
+        db.clone(),
+        store.clone(),
+        scanner,
+        settings.clone(),
+    ));
     tokio::spawn(sessions::run(db.clone(), settings));
-    tokio::spawn(scan_retry::run(db.clone(), store.clone(), scanner));
     tokio::spawn(purge::run(db, store));
 }

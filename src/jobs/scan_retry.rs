@@ -12,17 +12,22 @@ use crate::storage::BlobStore;
 /// How long a claimed file is left to this instance before another may try it.
 const LEASE_MS: i64 = 10 * 60 * 1000;
 
-pub async fn run(db: Db, store: BlobStore, scanner: Scanner) {
+pub async fn run(db: Db, store: BlobStore, scanner: Scanner, settings: crate::config::Settings) {
     let mut tick = tokio::time::interval(Duration::from_secs(5));
     loop {
         tick.tick().await;
-        if let Err(e) = run_once(&db, &store, &scanner).await {
+        if let Err(e) = run_once(&db, &store, &scanner, &settings).await {
             tracing::warn!(error = %format!("{e:#}"), "scan retry failed");
         }
     }
 }
 
-pub async fn run_once(db: &Db, store: &BlobStore, scanner: &Scanner) -> anyhow::Result<usize> {
+pub async fn run_once(
+    db: &Db,
+    store: &BlobStore,
+    scanner: &Scanner,
+    settings: &crate::config::Settings,
+) -> anyhow::Result<usize> {
     let due = files::claim_pending(db, now_ms(), LEASE_MS, 8).await?;
     let n = due.len();
     for file in due {
@@ -37,7 +42,7 @@ pub async fn run_once(db: &Db, store: &BlobStore, scanner: &Scanner) -> anyhow::
             verdict,
         )
         .await?;
-        scanning::apply_rescan(db, store, &file, &verdict).await?;
+        scanning::apply_rescan(db, store, settings, &file, &verdict).await?;
     }
     Ok(n)
 }

@@ -146,8 +146,15 @@ pub async fn create(
     )
     .await?;
     let mut infected = Vec::new();
+    let attach = Attach {
+        user: owner,
+        tenant_id: &tenant_id,
+        link_id: &link_id,
+        client,
+        settings: &state.settings,
+    };
     for file in &incoming {
-        if let Some(key) = insert_file(&mut tx, owner, &tenant_id, &link_id, file, client).await? {
+        if let Some(key) = insert_file(&mut tx, &attach, file, &new_id()).await? {
             infected.push(key);
         }
     }
@@ -158,14 +165,13 @@ pub async fn create(
 
 /// Attaches one received file to an existing link; returns the new file's id.
 pub async fn add_file(
-    db: &Db,
-    store: &BlobStore,
+    state: &crate::startup::AppState,
     user: &User,
     link: &Link,
     file: Incoming,
     client: Option<&ClientInfo>,
 ) -> Result<String, AppError> {
-    let mut tx = db.pool.begin().await?;
+    let mut tx = state.db.pool.begin().await?;
     // Write first, so the transaction holds the write lock before it reads anything.
     sqlx::query("UPDATE links SET updated_at = $1 WHERE id = $2")
         .bind(crate::domain::time::now_ms())
@@ -173,35 +179,37 @@ pub async fn add_file(
         .execute(&mut *tx)
         .await?;
     let id = new_id();
-    let infected =
-        insert_file_with_id(&mut tx, user, &link.tenant_id, &link.id, &file, client, &id).await?;
+    let attach = Attach {
+        user,
+        tenant_id: &link.tenant_id,
+        link_id: &link.id,
+        client,
+        settings: &state.settings,
+    };
+    let infected = insert_file(&mut tx, &attach, &file, &id).await?;
     tx.commit().await?;
-    remove_blobs(store, infected.into_iter().collect()).await;
+    remove_blobs(&state.store, infected.into_iter().collect()).await;
     Ok(id)
 }
 
-async fn insert_file(
-    tx: &mut sqlx::AnyConnection,
-    user: &User,
-    tenant_id: &str,
-    link_id: &str,
-    file: &Incoming,
-    client: Option<&ClientInfo>,
-) -> Result<Option<String>, AppError> {
-    insert_file_with_id(tx, user, tenant_id, link_id, file, client, &new_id()).await
+/// Where a received file goes and who brought it.
+struct Attach<'a> {
+    user: &'a User,
+    tenant_id: &'a str,
+    link_id: &'a str,
+    client: Option<&'a ClientInfo>,
+    settings: &'a crate::config::Settings,
 }
 
-/// Inserts the file row and its audit records; returns the storage key to delete when the file
-/// was infected.
-async fn insert_file_with_id(
+/// Inserts the file row, its audit records and, for a rejected or held file, the notices to the
+/// owner and admins; returns the storage key to delete when the file was infected.
+async fn insert_file(
     tx: &mut sqlx::AnyConnection,
-    user: &User,
-    tenant_id: &str,
-    link_id: &str,
+    at: &Attach<'_>,
     file: &Incoming,
-    client: Option<&ClientInfo>,
     file_id: &str,
 ) -> Result<Option<String>, AppError> {
+    let (user, tenant_id, link_id, client) = (at.user, at.tenant_id, at.link_id, at.client);
     let (state, detail, next) = scanning::outcome(file.data.verdict.as_ref(), 0);
     files::insert(
         tx,
@@ -250,6 +258,17 @@ async fn insert_file_with_id(
             &scanning::verdict_event(&stored, state, detail.as_deref()),
         )
         .await?;
+        if state == "infected" || state == "unscannable" {
+            super::notify::file_not_available(
+                tx,
+                at.settings,
+                link_id,
+                file.name.as_str(),
+                state,
+                detail.as_deref().unwrap_or_default(),
+            )
+            .await?;
+        }
     }
     Ok((state == "infected").then(|| file.data.storage_key.clone()))
 }

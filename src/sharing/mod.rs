@@ -4,6 +4,7 @@
 pub mod access;
 pub mod ingest;
 pub mod links;
+pub mod notify;
 pub mod policy;
 pub mod scanning;
 pub mod unlock;

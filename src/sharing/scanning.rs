@@ -40,6 +40,7 @@ pub fn outcome(
 pub async fn apply_rescan(
     db: &Db,
     store: &BlobStore,
+    settings: &crate::config::Settings,
     file: &files::StoredFile,
     verdict: &ScanVerdict,
 ) -> anyhow::Result<()> {
@@ -47,10 +48,33 @@ pub async fn apply_rescan(
     if state == "infected" {
         store.remove(&file.storage_key).await?;
     }
-    files::set_scan_result(db, &file.id, state, detail.as_deref(), next).await?;
-    if state != "pending" {
-        audit::record(db, verdict_event(file, state, detail.as_deref())).await?;
+    if state == "pending" {
+        files::set_scan_result(db, &file.id, state, detail.as_deref(), next).await?;
+        return Ok(());
     }
+    let mut tx = db.pool.begin().await?;
+    audit::chain::append(&mut tx, &verdict_event(file, state, detail.as_deref())).await?;
+    sqlx::query(
+        "UPDATE files SET scan_state = $1, scan_detail = $2, next_scan_at = NULL,
+            scan_attempts = scan_attempts + 1 WHERE id = $3",
+    )
+    .bind(state)
+    .bind(detail.as_deref())
+    .bind(&file.id)
+    .execute(&mut *tx)
+    .await?;
+    if state == "infected" || state == "unscannable" {
+        super::notify::file_not_available(
+            &mut tx,
+            settings,
+            &file.link_id,
+            &file.name,
+            state,
+            detail.as_deref().unwrap_or_default(),
+        )
+        .await?;
+    }
+    tx.commit().await?;
     Ok(())
 }
 

@@ -62,11 +62,12 @@ pub enum UnlockResult {
 }
 
 pub async fn try_unlock(
-    db: &Db,
+    state: &crate::startup::AppState,
     link: &Link,
     given: &str,
     client: &ClientInfo,
 ) -> anyhow::Result<UnlockResult> {
+    let db = &state.db;
     let now = now_ms();
     let keys = [
         (link_key(&link.id), MAX_FAILURES_PER_LINK),
@@ -127,7 +128,10 @@ pub async fn try_unlock(
             .reason("too many wrong passwords")
             .detail("owner_id", link.owner_id.clone());
         e.link_id = Some(link.id.clone());
-        audit::record(db, e).await?;
+        let mut tx = db.pool.begin().await?;
+        crate::audit::chain::append(&mut tx, &e).await?;
+        super::notify::link_locked(&mut tx, &state.settings, &link.id).await?;
+        tx.commit().await?;
     }
     // Slow down guessing: 250 ms more per failure after the second, at most 2 s.
     let delay = (worst - 2).clamp(0, 8) as u64 * 250;

@@ -13,6 +13,7 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let database = state.db.ping().await;
     let data_dir = data_dir_writable(&state.settings.data_dir).await;
     let scanner = state.scanner.ping().await;
+    let mail = state.mailer.ping().await;
     // A down scanner does not make Bote unready: uploads are still accepted and held pending
     // (fail closed), so the instance should stay in the load balancer. It is reported here.
     let ready = database && data_dir;
@@ -22,6 +23,11 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
             "database": if database { "ok" } else { "unreachable" },
             "data_dir": if data_dir { "ok" } else { "not_writable" },
             "scanner": match &scanner {
+                Ok(()) => "ok".to_string(),
+                Err(e) => format!("unreachable: {e}"),
+            },
+            // Like the scanner: mails wait in the outbox while the relay is down.
+            "mail": match &mail {
                 Ok(()) => "ok".to_string(),
                 Err(e) => format!("unreachable: {e}"),
             },

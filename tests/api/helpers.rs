@@ -124,6 +124,19 @@ fn client_with(jar: std::sync::Arc<reqwest::cookie::Jar>) -> reqwest::Client {
 }
 
 impl TestApp {
+    /// The settings this instance was started with, to restart it with changes.
+    pub fn env_for_restart(&self) -> Vec<(String, String)> {
+        self.env.clone()
+    }
+
+    /// Stops this instance and starts a new one with other settings on the same data folder and
+    /// database.
+    pub async fn restart_with(self, env: Vec<(String, String)>) -> TestApp {
+        self.handle.stop(true).await;
+        self.db.pool.close().await;
+        start(env, self._dir.clone()).await
+    }
+
     /// Stops this instance and starts a new one on the same data folder and database.
     pub async fn restart(self) -> TestApp {
         self.handle.stop(true).await;

@@ -8,6 +8,7 @@ mod health;
 mod helpers;
 mod i18n;
 mod login;
+mod mail;
 mod scanning;
 mod security;
 mod sessions;

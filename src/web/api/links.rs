@@ -321,8 +321,7 @@ async fn upload(
     .await
     .map_err(ingest_error)?;
     let file_id = sharing::add_file(
-        &state.db,
-        &state.store,
+        &state,
         &caller.user,
         &link,
         Incoming { name, data },

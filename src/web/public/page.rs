@@ -160,7 +160,7 @@ pub async fn unlock(
     if !found.link.has_password() {
         return Ok(see_other(&format!("/s/{token}")));
     }
-    match unlock::try_unlock(&state.db, &found.link, &form.0.password, &client).await? {
+    match unlock::try_unlock(&state, &found.link, &form.0.password, &client).await? {
         UnlockResult::Unlocked(value) => {
             let mut res = see_other(&format!("/s/{token}"));
             res.add_cookie(&unlock::cookie(value, &token, state.settings.is_https()))

@@ -248,8 +248,7 @@ pub async fn add_files(
         .await
         .map_err(ingest_error)?;
         sharing::add_file(
-            &state.db,
-            &state.store,
+            &state,
             &current.user,
             &link,
             Incoming {

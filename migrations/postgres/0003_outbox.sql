@@ -1,0 +1,21 @@
+-- Mails waiting to be sent. Each is fully rendered when the event that causes it happens, in the
+-- same transaction; the outbox job only delivers.
+
+CREATE TABLE outbox (
+    id               TEXT PRIMARY KEY,
+    tenant_id        TEXT,
+    kind             TEXT NOT NULL,
+    recipient        TEXT NOT NULL,
+    from_name        TEXT NOT NULL,
+    subject          TEXT NOT NULL,
+    body_text        TEXT NOT NULL,
+    body_html        TEXT NOT NULL,
+    state            TEXT NOT NULL,
+    attempts         BIGINT NOT NULL DEFAULT 0,
+    next_attempt_at  BIGINT NOT NULL,
+    last_error       TEXT,
+    created_at       BIGINT NOT NULL,
+    sent_at          BIGINT
+);
+CREATE INDEX outbox_due ON outbox(state, next_attempt_at);
+CREATE INDEX outbox_tenant ON outbox(tenant_id, state);

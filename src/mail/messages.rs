@@ -1,0 +1,120 @@
+//! The notices Bote sends, rendered in the recipient's language: HTML (escaped by askama) with a
+//! plain-text alternative. Links in mails always use the configured base URL.
+
+use askama::Template;
+
+use super::outbox::NewMail;
+use crate::config::Settings;
+use crate::db::links::Link;
+use crate::db::users::User;
+use crate::i18n::{Lang, Tr};
+
+#[derive(Template)]
+#[template(path = "mail/notice.html")]
+struct NoticeHtml<'a> {
+    tr: Tr,
+    heading: &'a str,
+    lines: &'a [String],
+    link: Option<&'a str>,
+    footer: &'a str,
+}
+
+/// A mail in one language: heading, paragraphs, an optional button link.
+pub struct Notice {
+    pub lang: Lang,
+    pub subject: String,
+    pub heading: String,
+    pub lines: Vec<String>,
+    pub link: Option<String>,
+}
+
+/// Subjects become a header: no line breaks, whatever a title contained.
+fn one_line(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+impl Notice {
+    pub fn into_mail(
+        self,
+        kind: &'static str,
+        tenant_id: Option<&str>,
+        from_name: &str,
+        recipient: &str,
+    ) -> NewMail {
+        let footer = self.lang.t("mail.footer");
+        let body_html = NoticeHtml {
+            tr: Tr(self.lang),
+            heading: &self.heading,
+            lines: &self.lines,
+            link: self.link.as_deref(),
+            footer,
+        }
+        .render()
+        .unwrap_or_else(|_| self.lines.join("\n"));
+        let mut body_text = format!("{}\n\n{}\n", self.heading, self.lines.join("\n\n"));
+        if let Some(link) = &self.link {
+            body_text.push_str(&format!("\n{link}\n"));
+        }
+        body_text.push_str(&format!("\n-- \n{footer}\n"));
+        NewMail {
+            tenant_id: tenant_id.map(str::to_string),
+            kind,
+            recipient: recipient.to_string(),
+            from_name: one_line(from_name),
+            subject: one_line(&self.subject),
+            body_text,
+            body_html,
+        }
+    }
+}
+
+/// The language of mails to an account: its own choice, else the tenant's.
+pub fn lang_of(user: &User, tenant_language: &str) -> Lang {
+    user.language
+        .as_deref()
+        .and_then(Lang::parse)
+        .or_else(|| Lang::parse(tenant_language))
+        .unwrap_or(Lang::De)
+}
+
+pub fn link_locked(settings: &Settings, lang: Lang, link: &Link) -> Notice {
+    let title = one_line(&link.title);
+    Notice {
+        lang,
+        subject: lang.tf("mail.locked_subject", &[("title", &title)]),
+        heading: lang.t("mail.locked_heading").to_string(),
+        lines: vec![
+            lang.tf("mail.locked_text", &[("title", &title)]),
+            lang.t("mail.locked_advice").to_string(),
+        ],
+        link: Some(settings.public_url(&format!("links/{}", link.id))),
+    }
+}
+
+pub fn file_not_available(
+    settings: &Settings,
+    lang: Lang,
+    link: &Link,
+    file_name: &str,
+    state: &str,
+    detail: &str,
+) -> Notice {
+    let infected = state == "infected";
+    let (subject, text) = if infected {
+        ("mail.rejected_subject", "mail.rejected_text")
+    } else {
+        ("mail.held_subject", "mail.held_text")
+    };
+    Notice {
+        lang,
+        subject: lang.tf(subject, &[("name", file_name)]),
+        heading: lang.tf(subject, &[("name", file_name)]),
+        lines: vec![
+            lang.tf(text, &[("name", file_name), ("title", &link.title)]),
+            format!("{}: {detail}", lang.t("mail.scanner_said")),
+        ],
+        link: Some(settings.public_url(&format!("links/{}", link.id))),
+    }
+}

@@ -1,0 +1,91 @@
+//! Who is told about what, written to the outbox inside the transaction of the event.
+
+use crate::config::Settings;
+use crate::db::links::{Link, COLUMNS};
+use crate::db::users::User;
+use crate::mail::{self, messages};
+
+async fn link(conn: &mut sqlx::AnyConnection, link_id: &str) -> sqlx::Result<Link> {
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM links l WHERE l.id = $1"))
+        .bind(link_id)
+        .fetch_one(&mut *conn)
+        .await
+}
+
+/// The tenant's name (sender name of its mails) and language.
+async fn tenant(conn: &mut sqlx::AnyConnection, tenant_id: &str) -> sqlx::Result<(String, String)> {
+    sqlx::query_as("SELECT name, language FROM tenants WHERE id = $1")
+        .bind(tenant_id)
+        .fetch_one(&mut *conn)
+        .await
+}
+
+/// The link's owner and the tenant's enabled admins, each once.
+async fn owner_and_admins(conn: &mut sqlx::AnyConnection, link: &Link) -> sqlx::Result<Vec<User>> {
+    sqlx::query_as(
+        "SELECT id, tenant_id, email, display_name, role, password_hash, language, disabled, created_at
+         FROM users
+         WHERE tenant_id = $1 AND disabled = 0 AND (id = $2 OR role = 'admin')
+         ORDER BY email",
+    )
+    .bind(&link.tenant_id)
+    .bind(&link.owner_id)
+    .fetch_all(&mut *conn)
+    .await
+}
+
+async fn owner(conn: &mut sqlx::AnyConnection, link: &Link) -> sqlx::Result<Option<User>> {
+    sqlx::query_as(
+        "SELECT id, tenant_id, email, display_name, role, password_hash, language, disabled, created_at
+         FROM users WHERE id = $1 AND disabled = 0",
+    )
+    .bind(&link.owner_id)
+    .fetch_optional(&mut *conn)
+    .await
+}
+
+/// The owner hears that their link was locked after repeated wrong passwords.
+pub async fn link_locked(
+    conn: &mut sqlx::AnyConnection,
+    settings: &Settings,
+    link_id: &str,
+) -> sqlx::Result<()> {
+    let link = link(conn, link_id).await?;
+    let (tenant_name, tenant_lang) = tenant(conn, &link.tenant_id).await?;
+    if let Some(owner) = owner(conn, &link).await? {
+        let lang = messages::lang_of(&owner, &tenant_lang);
+        let mail = messages::link_locked(settings, lang, &link).into_mail(
+            "link_locked",
+            Some(&link.tenant_id),
+            &tenant_name,
+            &owner.email,
+        );
+        mail::enqueue(conn, &mail).await?;
+    }
+    Ok(())
+}
+
+/// Owner and admins hear of a file that was rejected as infected or held as unscannable.
+pub async fn file_not_available(
+    conn: &mut sqlx::AnyConnection,
+    settings: &Settings,
+    link_id: &str,
+    file_name: &str,
+    state: &str,
+    detail: &str,
+) -> sqlx::Result<()> {
+    let link = link(conn, link_id).await?;
+    let (tenant_name, tenant_lang) = tenant(conn, &link.tenant_id).await?;
+    for user in owner_and_admins(conn, &link).await? {
+        let lang = messages::lang_of(&user, &tenant_lang);
+        let kind = if state == "infected" {
+            "file_rejected"
+        } else {
+            "file_held"
+        };
+        let mail = messages::file_not_available(settings, lang, &link, file_name, state, detail)
+            .into_mail(kind, Some(&link.tenant_id), &tenant_name, &user.email);
+        mail::enqueue(conn, &mail).await?;
+    }
+    Ok(())
+}
