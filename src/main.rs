@@ -35,6 +35,19 @@ enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Check the audit trail.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Verify the hash chains; exits 0 when intact, 1 naming the first record that does not fit.
+    Verify {
+        /// Only this tenant's chain.
+        #[arg(long)]
+        tenant: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -141,6 +154,9 @@ fn main() -> ExitCode {
             }
             Command::User(UserCommand::Enable { email }) => {
                 accounts::set_disabled(config, email, false).await
+            }
+            Command::Audit(AuditCommand::Verify { tenant }) => {
+                commands::audit::verify(config, tenant.as_deref()).await
             }
             Command::Token(TokenCommand::Create { email, name }) => {
                 accounts::create_token(config, email, name.as_deref()).await

@@ -1,6 +1,7 @@
 //! What the `bote` subcommands do; `main.rs` only parses arguments and calls these.
 
 pub mod accounts;
+pub mod audit;
 pub mod serve;
 pub mod tenants;
 

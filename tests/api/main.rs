@@ -1,6 +1,7 @@
 //! Integration tests: the real application on a real port against a real database.
 
 mod api_tokens;
+mod audit;
 mod cli;
 mod download_links;
 mod errors;

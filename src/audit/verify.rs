@@ -1,0 +1,178 @@
+//! Checks the hash chains: every record must follow its predecessor (sequence and prev_hash),
+//! hash to its stored hash, and the last one must match the chain head. The first record that
+//! does not fit is named.
+
+use sqlx::FromRow;
+
+use super::chain::{CanonicalRecord, GENESIS};
+use crate::db::Db;
+
+#[derive(Debug, FromRow)]
+struct Row {
+    id: String,
+    chain: String,
+    seq: i64,
+    tenant_id: Option<String>,
+    occurred_at: i64,
+    actor_kind: String,
+    actor_user_id: Option<String>,
+    actor_label: Option<String>,
+    client_addr: Option<String>,
+    user_agent: Option<String>,
+    action: String,
+    outcome: String,
+    link_id: Option<String>,
+    file_id: Option<String>,
+    reason: Option<String>,
+    details: String,
+    prev_hash: String,
+    hash: String,
+}
+
+/// What is wrong with a chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Break {
+    pub chain: String,
+    /// The sequence number where the chain stops fitting.
+    pub seq: i64,
+    pub record_id: Option<String>,
+    pub problem: String,
+}
+
+impl std::fmt::Display for Break {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "chain {}: record {} (id {}): {}",
+            self.chain,
+            self.seq,
+            self.record_id.as_deref().unwrap_or("-"),
+            self.problem
+        )
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct Report {
+    pub chains: usize,
+    pub records: u64,
+    pub breaks: Vec<Break>,
+}
+
+const PAGE: i64 = 5000;
+
+/// Verifies the given chains (all when `chains` is empty).
+pub async fn verify(db: &Db, only_chain: Option<&str>) -> sqlx::Result<Report> {
+    let heads: Vec<(String, i64, String)> = match only_chain {
+        Some(c) => {
+            sqlx::query_as("SELECT chain, last_seq, last_hash FROM audit_chains WHERE chain = $1")
+                .bind(c)
+                .fetch_all(&db.pool)
+                .await?
+        }
+        None => {
+            sqlx::query_as("SELECT chain, last_seq, last_hash FROM audit_chains ORDER BY chain")
+                .fetch_all(&db.pool)
+                .await?
+        }
+    };
+    let mut report = Report::default();
+    for (chain, last_seq, last_hash) in heads {
+        report.chains += 1;
+        if let Some(b) = verify_chain(db, &chain, last_seq, &last_hash, &mut report.records).await?
+        {
+            report.breaks.push(b);
+        }
+    }
+    Ok(report)
+}
+
+async fn verify_chain(
+    db: &Db,
+    chain: &str,
+    last_seq: i64,
+    last_hash: &str,
+    counted: &mut u64,
+) -> sqlx::Result<Option<Break>> {
+    let mut expected_seq = 1;
+    let mut prev_hash = GENESIS.to_string();
+    let mut after = 0i64;
+    let brk = |seq: i64, id: Option<&str>, problem: &str| Break {
+        chain: chain.to_string(),
+        seq,
+        record_id: id.map(str::to_string),
+        problem: problem.to_string(),
+    };
+    loop {
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT id, chain, seq, tenant_id, occurred_at, actor_kind, actor_user_id, actor_label,
+                    client_addr, user_agent, action, outcome, link_id, file_id, reason, details,
+                    prev_hash, hash
+             FROM audit_events WHERE chain = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+        )
+        .bind(chain)
+        .bind(after)
+        .bind(PAGE)
+        .fetch_all(&db.pool)
+        .await?;
+        let done = (rows.len() as i64) < PAGE;
+        for r in rows {
+            *counted += 1;
+            if r.seq != expected_seq {
+                return Ok(Some(brk(
+                    expected_seq,
+                    None,
+                    &format!("missing (next record present is {})", r.seq),
+                )));
+            }
+            if r.prev_hash != prev_hash {
+                return Ok(Some(brk(
+                    r.seq,
+                    Some(&r.id),
+                    "does not follow the record before it (deleted, inserted or reordered)",
+                )));
+            }
+            let computed = CanonicalRecord {
+                chain: &r.chain,
+                seq: r.seq,
+                id: &r.id,
+                tenant_id: r.tenant_id.as_deref(),
+                occurred_at: r.occurred_at,
+                actor_kind: &r.actor_kind,
+                actor_user_id: r.actor_user_id.as_deref(),
+                actor_label: r.actor_label.as_deref(),
+                client_addr: r.client_addr.as_deref(),
+                user_agent: r.user_agent.as_deref(),
+                action: &r.action,
+                outcome: &r.outcome,
+                link_id: r.link_id.as_deref(),
+                file_id: r.file_id.as_deref(),
+                reason: r.reason.as_deref(),
+                details: &r.details,
+                prev_hash: &r.prev_hash,
+            }
+            .hash();
+            if computed != r.hash {
+                return Ok(Some(brk(
+                    r.seq,
+                    Some(&r.id),
+                    "altered (its content does not match its hash)",
+                )));
+            }
+            prev_hash = r.hash;
+            expected_seq += 1;
+            after = r.seq;
+        }
+        if done {
+            break;
+        }
+    }
+    if expected_seq - 1 != last_seq || prev_hash != last_hash {
+        return Ok(Some(brk(
+            expected_seq,
+            None,
+            &format!("the chain ends at record {} but its head says {last_seq} (records removed at the end)", expected_seq - 1),
+        )));
+    }
+    Ok(None)
+}
