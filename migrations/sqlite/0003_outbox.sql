@@ -15,7 +15,9 @@ CREATE TABLE outbox (
     next_attempt_at  INTEGER NOT NULL,
     last_error       TEXT,
     created_at       INTEGER NOT NULL,
-    sent_at          INTEGER
+    sent_at          INTEGER,
+    -- A link mail waits here (state held) until no file of that link is pending any more.
+    held_for_link    TEXT
 );
 CREATE INDEX outbox_due ON outbox(state, next_attempt_at);
 CREATE INDEX outbox_tenant ON outbox(tenant_id, state);

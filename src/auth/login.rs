@@ -68,7 +68,7 @@ pub async fn attempt(
         && password::verify(password_text.to_string(), stored).await?;
 
     if ok {
-        throttle::record_success(&state.db, &keys).await?;
+        throttle::record_success(&state.db, &state.settings, &keys).await?;
         audit::record(&state.db, event("login.success", Outcome::Success)).await?;
         let user = user
             .clone()

@@ -16,8 +16,21 @@ fn hasher() -> Argon2<'static> {
 pub const MIN_LEN: usize = 12;
 pub const MAX_LEN: usize = 1024;
 
+/// At most this many argon2 computations run at once (19 MiB each); further ones wait their turn,
+/// so a flood of login attempts cannot exhaust memory.
+fn slots() -> &'static tokio::sync::Semaphore {
+    static SLOTS: OnceLock<tokio::sync::Semaphore> = OnceLock::new();
+    SLOTS.get_or_init(|| {
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2);
+        tokio::sync::Semaphore::new((2 * cores).max(2))
+    })
+}
+
 /// Hashes a password (blocking work runs on the blocking pool).
 pub async fn hash(password: String) -> anyhow::Result<String> {
+    let _slot = slots().acquire().await.context("password slots closed")?;
     tokio::task::spawn_blocking(move || hash_blocking(&password))
         .await
         .context("password hashing task failed")?
@@ -42,6 +55,7 @@ fn dummy_hash() -> &'static str {
 
 /// Verifies a password against a stored hash, or against a dummy hash when there is none.
 pub async fn verify(password: String, stored: Option<String>) -> anyhow::Result<bool> {
+    let _slot = slots().acquire().await.context("password slots closed")?;
     tokio::task::spawn_blocking(move || {
         let known = stored.is_some();
         let stored = stored.unwrap_or_else(|| dummy_hash().to_string());

@@ -44,14 +44,18 @@ pub async fn is_locked(db: &Db, keys: &LoginKeys) -> sqlx::Result<bool> {
     Ok(false)
 }
 
-/// What a failed attempt led to.
+/// What a counted attempt led to.
 pub struct FailureOutcome {
+    /// More attempts than allowed: refuse without checking the password.
+    pub over_limit: bool,
     /// How long to wait before answering, so guessing gets slower with every failure.
     pub delay: Duration,
     /// Whether this failure locked the account or the address.
     pub locked_now: bool,
 }
 
+/// Counts an attempt before its password is checked, so parallel attempts cannot slip past the
+/// limit between a check and an update.
 pub async fn record_failure(
     db: &Db,
     settings: &Settings,
@@ -80,6 +84,8 @@ pub async fn record_failure(
     .await?;
     let worst = account.failures.max(address.failures);
     Ok(FailureOutcome {
+        over_limit: account.failures > i64::from(settings.login_max_failures)
+            || address.failures > i64::from(settings.login_max_failures_per_address),
         delay: delay_after(worst),
         locked_now: account.locked_until > now || address.locked_until > now,
     })
@@ -91,10 +97,16 @@ fn delay_after(failures: i64) -> Duration {
     Duration::from_millis(250 * steps)
 }
 
-/// A successful login clears the account's counter (not the address's, which may be shared by
-/// an attacker trying many accounts).
-pub async fn record_success(db: &Db, keys: &LoginKeys) -> sqlx::Result<()> {
-    throttle::clear(db, &keys.account).await
+/// A successful login clears the account's counter and takes back the attempt it reserved on the
+/// address (whose other failures stay: it may be shared by someone trying many accounts).
+pub async fn record_success(db: &Db, settings: &Settings, keys: &LoginKeys) -> sqlx::Result<()> {
+    throttle::clear(db, &keys.account).await?;
+    throttle::forgive_one(
+        db,
+        &keys.address,
+        i64::from(settings.login_max_failures_per_address),
+    )
+    .await
 }
 
 #[cfg(test)]

@@ -62,3 +62,18 @@ pub async fn clear(db: &Db, key: &str) -> sqlx::Result<()> {
         .await?;
     Ok(())
 }
+
+/// Takes back one counted attempt (a reserved attempt that turned out to be right); a lock that
+/// this very attempt set is lifted again.
+pub async fn forgive_one(db: &Db, key: &str, max_failures: i64) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE login_throttle SET failures = failures - 1,
+            locked_until = CASE WHEN failures - 1 < $2 THEN 0 ELSE locked_until END
+         WHERE key = $1 AND failures > 0",
+    )
+    .bind(key)
+    .bind(max_failures)
+    .execute(&db.pool)
+    .await?;
+    Ok(())
+}

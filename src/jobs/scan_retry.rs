@@ -31,6 +31,21 @@ pub async fn run_once(
     let due = files::claim_pending(db, now_ms(), LEASE_MS, 8).await?;
     let n = due.len();
     for file in due {
+        if let Err(e) = rescan(db, store, scanner, settings, &file).await {
+            tracing::warn!(file = %file.id, error = %format!("{e:#}"), "rescan failed; retried later");
+        }
+    }
+    Ok(n)
+}
+
+async fn rescan(
+    db: &Db,
+    store: &BlobStore,
+    scanner: &Scanner,
+    settings: &crate::config::Settings,
+    file: &crate::db::files::StoredFile,
+) -> anyhow::Result<()> {
+    {
         let stream = store.read(&file.storage_key, None).await?;
         let reader = tokio_util::io::StreamReader::new(stream);
         let verdict = scanner.scan_reader(reader).await;
@@ -42,7 +57,7 @@ pub async fn run_once(
             verdict,
         )
         .await?;
-        scanning::apply_rescan(db, store, settings, &file, &verdict).await?;
+        scanning::apply_rescan(db, store, settings, file, &verdict).await?;
     }
-    Ok(n)
+    Ok(())
 }

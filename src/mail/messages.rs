@@ -66,6 +66,7 @@ impl Notice {
             subject: one_line(&self.subject),
             body_text,
             body_html,
+            held_for_link: None,
         }
     }
 }
@@ -116,5 +117,37 @@ pub fn file_not_available(
             format!("{}: {detail}", lang.t("mail.scanner_said")),
         ],
         link: Some(settings.public_url(&format!("links/{}", link.id))),
+    }
+}
+
+pub struct SharedLink<'a> {
+    pub title: &'a str,
+    pub message: &'a str,
+    pub sender: &'a str,
+    pub tenant: &'a str,
+    pub url: &'a str,
+    pub expires: &'a str,
+    pub has_password: bool,
+}
+
+/// A download link mailed to its recipients. The password never goes into a mail.
+pub fn link_shared(lang: Lang, s: &SharedLink<'_>) -> Notice {
+    let mut lines = vec![lang.tf(
+        "mail.shared_text",
+        &[("sender", s.sender), ("tenant", s.tenant)],
+    )];
+    if !s.message.is_empty() {
+        lines.push(s.message.to_string());
+    }
+    lines.push(lang.tf("mail.shared_expires", &[("expires", s.expires)]));
+    if s.has_password {
+        lines.push(lang.t("mail.shared_password").to_string());
+    }
+    Notice {
+        lang,
+        subject: lang.tf("mail.shared_subject", &[("title", &one_line(s.title))]),
+        heading: one_line(s.title),
+        lines,
+        link: Some(s.url.to_string()),
     }
 }

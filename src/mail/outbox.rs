@@ -13,6 +13,8 @@ pub struct NewMail {
     pub subject: String,
     pub body_text: String,
     pub body_html: String,
+    /// Set for a link mail that must wait until every file of that link has a verdict.
+    pub held_for_link: Option<String>,
 }
 
 #[derive(Debug, Clone, FromRow)]
@@ -39,8 +41,8 @@ pub async fn enqueue(conn: &mut sqlx::AnyConnection, mail: &NewMail) -> sqlx::Re
     let now = now_ms();
     sqlx::query(
         "INSERT INTO outbox (id, tenant_id, kind, recipient, from_name, subject, body_text,
-            body_html, state, attempts, next_attempt_at, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'waiting', 0, $9, $9)",
+            body_html, state, attempts, next_attempt_at, created_at, held_for_link)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, $10, $10, $11)",
     )
     .bind(new_id())
     .bind(mail.tenant_id.as_deref())
@@ -50,10 +52,31 @@ pub async fn enqueue(conn: &mut sqlx::AnyConnection, mail: &NewMail) -> sqlx::Re
     .bind(&mail.subject)
     .bind(&mail.body_text)
     .bind(&mail.body_html)
+    .bind(if mail.held_for_link.is_some() {
+        "held"
+    } else {
+        "waiting"
+    })
     .bind(now)
+    .bind(mail.held_for_link.as_deref())
     .execute(&mut *conn)
     .await?;
     Ok(())
+}
+
+/// Lets a link's held mails go once none of its files waits for a verdict.
+pub async fn release_held(conn: &mut sqlx::AnyConnection, link_id: &str) -> sqlx::Result<u64> {
+    let done = sqlx::query(
+        "UPDATE outbox SET state = 'waiting', next_attempt_at = $1
+         WHERE held_for_link = $2 AND state = 'held'
+           AND NOT EXISTS (SELECT 1 FROM files
+                           WHERE link_id = $2 AND scan_state = 'pending' AND deleted_at IS NULL)",
+    )
+    .bind(now_ms())
+    .bind(link_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected())
 }
 
 /// Mails that are due, each claimed for `lease_ms` so that only one instance sends it. A mail

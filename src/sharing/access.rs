@@ -46,24 +46,8 @@ pub async fn link_for_user(
 /// Why a public token leads nowhere (for the record only; every case looks the same outside).
 pub type DeadReason = &'static str;
 
-/// The live link behind a public token at this moment, or why there is none.
-pub async fn public_link(db: &Db, token: &str) -> sqlx::Result<Result<PublicLink, DeadReason>> {
-    if !looks_like_token(token) {
-        return Ok(Err("malformed token"));
-    }
-    let Some(found) = links::by_token_hash(db, &secret_hash(token)).await? else {
-        return Ok(Err("unknown token"));
-    };
-    Ok(match found.link.state_at(now_ms()) {
-        LinkState::Active => Ok(found),
-        LinkState::Expired => Err("expired"),
-        LinkState::Revoked => Err("revoked"),
-        LinkState::Exhausted => Err("download limit reached"),
-    })
-}
-
-/// Like `public_link`, but also returns the dead link's row when there is one, so a refused
-/// access can be recorded in its tenant's trail.
+/// The link behind a public token and whether it may be used right now. The row comes back for
+/// dead links too, so a refused access can be recorded in its tenant's trail.
 pub async fn public_link_for_record(
     db: &Db,
     token: &str,
@@ -74,6 +58,10 @@ pub async fn public_link_for_record(
     let found = links::by_token_hash(db, &secret_hash(token)).await?;
     let verdict = match &found {
         None => Err("unknown token"),
+        // Upload links never hand out what they received.
+        Some(f) if f.link.kind() != crate::domain::link::LinkKind::Download => {
+            Err("not a download link")
+        }
         Some(f) => match f.link.state_at(now_ms()) {
             LinkState::Active => Ok(()),
             LinkState::Expired => Err("expired"),

@@ -25,6 +25,8 @@ pub const MAX_MESSAGE: usize = 5000;
 
 /// Checked title, message and limits of a link.
 pub struct LinkInput {
+    /// Who gets the link by mail (never the password).
+    pub recipients: Vec<crate::domain::email::EmailAddress>,
     pub title: String,
     pub message: String,
     pub expires_at: i64,
@@ -55,6 +57,29 @@ pub fn check_password(pw: &str) -> Result<(), AppError> {
         return Err(AppError::BadRequest("error.link_password_short"));
     }
     Ok(())
+}
+
+/// Recipient addresses from a form field or list: commas, semicolons or line breaks between.
+pub fn parse_recipients<'a>(
+    items: impl IntoIterator<Item = &'a str>,
+) -> Result<Vec<crate::domain::email::EmailAddress>, AppError> {
+    let mut out: Vec<crate::domain::email::EmailAddress> = Vec::new();
+    for item in items {
+        for part in item.split([',', ';', '\n', '\r']) {
+            if part.trim().is_empty() {
+                continue;
+            }
+            let email = crate::domain::email::EmailAddress::parse(part)
+                .map_err(|_| AppError::BadRequest("error.recipients"))?;
+            if !out.contains(&email) {
+                out.push(email);
+            }
+        }
+    }
+    if out.len() > 50 {
+        return Err(AppError::BadRequest("error.recipients"));
+    }
+    Ok(out)
 }
 
 pub fn check_max_downloads(n: i64) -> Result<i64, AppError> {
@@ -145,6 +170,21 @@ pub async fn create(
             .detail("max_downloads", input.max_downloads),
     )
     .await?;
+    if !input.recipients.is_empty() {
+        mail_link(&mut tx, state, owner, &tenant_id, &link_id, &token, &input).await?;
+        chain::append(
+            &mut tx,
+            &link_event("link.mailed", Outcome::Success, owner, &link_id, client).detail(
+                "recipients",
+                input
+                    .recipients
+                    .iter()
+                    .map(|r| r.to_string())
+                    .collect::<Vec<_>>(),
+            ),
+        )
+        .await?;
+    }
     let mut infected = Vec::new();
     let attach = Attach {
         user: owner,
@@ -158,9 +198,49 @@ pub async fn create(
             infected.push(key);
         }
     }
+    crate::mail::outbox::release_held(&mut tx, &link_id).await?;
     tx.commit().await?;
     remove_blobs(&state.store, infected).await;
     Ok((link_id, token))
+}
+
+/// Puts the link mail for each recipient into the outbox (tenant language; no password).
+async fn mail_link(
+    tx: &mut sqlx::AnyConnection,
+    state: &crate::startup::AppState,
+    owner: &User,
+    tenant_id: &str,
+    link_id: &str,
+    token: &str,
+    input: &LinkInput,
+) -> Result<(), AppError> {
+    let (tenant_name, tenant_lang): (String, String) =
+        sqlx::query_as("SELECT name, language FROM tenants WHERE id = $1")
+            .bind(tenant_id)
+            .fetch_one(&mut *tx)
+            .await?;
+    let lang = crate::i18n::Lang::parse(&tenant_lang).unwrap_or(crate::i18n::Lang::De);
+    let url = state.settings.public_url(&format!("s/{token}"));
+    let expires = crate::web::format::date_time(input.expires_at, lang);
+    for to in &input.recipients {
+        let notice = crate::mail::messages::link_shared(
+            lang,
+            &crate::mail::messages::SharedLink {
+                title: &input.title,
+                message: &input.message,
+                sender: &owner.display_name,
+                tenant: &tenant_name,
+                url: &url,
+                expires: &expires,
+                has_password: input.password.is_some(),
+            },
+        );
+        let mut mail = notice.into_mail("link_shared", Some(tenant_id), &tenant_name, to.as_str());
+        // Held until every file has a verdict: nothing is announced before it is scanned.
+        mail.held_for_link = Some(link_id.to_string());
+        crate::mail::enqueue(tx, &mail).await?;
+    }
+    Ok(())
 }
 
 /// Attaches one received file to an existing link; returns the new file's id.
@@ -186,10 +266,23 @@ pub async fn add_file(
         client,
         settings: &state.settings,
     };
-    let infected = insert_file(&mut tx, &attach, &file, &id).await?;
-    tx.commit().await?;
-    remove_blobs(&state.store, infected.into_iter().collect()).await;
-    Ok(id)
+    let result = async {
+        let infected = insert_file(&mut tx, &attach, &file, &id).await?;
+        tx.commit().await?;
+        Ok::<_, AppError>(infected)
+    }
+    .await;
+    match result {
+        Ok(infected) => {
+            remove_blobs(&state.store, infected.into_iter().collect()).await;
+            Ok(id)
+        }
+        Err(e) => {
+            // Nothing refers to the blob: remove it rather than leave an orphan.
+            remove_blobs(&state.store, vec![file.data.storage_key.clone()]).await;
+            Err(e)
+        }
+    }
 }
 
 /// Where a received file goes and who brought it.
@@ -276,7 +369,7 @@ async fn insert_file(
 async fn remove_blobs(store: &BlobStore, keys: Vec<String>) {
     for key in keys {
         if let Err(e) = store.remove(&key).await {
-            tracing::error!(error = %format!("{e:#}"), "could not remove an infected blob");
+            tracing::error!(key, error = %format!("{e:#}"), "could not remove a blob");
         }
     }
 }
@@ -373,6 +466,6 @@ pub async fn remove_file(
         chain::append(&mut tx, &e).await?;
     }
     tx.commit().await?;
-    store.remove(&file.storage_key).await?;
+    remove_blobs(store, vec![file.storage_key.clone()]).await;
     Ok(())
 }

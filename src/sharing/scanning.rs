@@ -45,24 +45,29 @@ pub async fn apply_rescan(
     verdict: &ScanVerdict,
 ) -> anyhow::Result<()> {
     let (state, detail, next) = outcome(Some(verdict), file.scan_attempts + 1);
-    if state == "infected" {
-        store.remove(&file.storage_key).await?;
-    }
     if state == "pending" {
         files::set_scan_result(db, &file.id, state, detail.as_deref(), next).await?;
         return Ok(());
     }
+    // Same lock order as every other writer: the file row first, then the audit chain head.
+    // The verdict, its record, the notices and the release of held link mails commit together.
     let mut tx = db.pool.begin().await?;
-    audit::chain::append(&mut tx, &verdict_event(file, state, detail.as_deref())).await?;
-    sqlx::query(
+    let updated = sqlx::query(
         "UPDATE files SET scan_state = $1, scan_detail = $2, next_scan_at = NULL,
-            scan_attempts = scan_attempts + 1 WHERE id = $3",
+            scan_attempts = scan_attempts + 1
+         WHERE id = $3 AND tenant_id = $4 AND scan_state = 'pending' AND deleted_at IS NULL",
     )
     .bind(state)
     .bind(detail.as_deref())
     .bind(&file.id)
+    .bind(&file.tenant_id)
     .execute(&mut *tx)
     .await?;
+    if updated.rows_affected() == 0 {
+        // Deleted or decided meanwhile (by an admin, or another instance): nothing to do.
+        return Ok(());
+    }
+    audit::chain::append(&mut tx, &verdict_event(file, state, detail.as_deref())).await?;
     if state == "infected" || state == "unscannable" {
         super::notify::file_not_available(
             &mut tx,
@@ -74,7 +79,12 @@ pub async fn apply_rescan(
         )
         .await?;
     }
+    crate::mail::outbox::release_held(&mut tx, &file.link_id).await?;
     tx.commit().await?;
+    // Only once the verdict is stored: an infected blob goes.
+    if state == "infected" {
+        store.remove(&file.storage_key).await?;
+    }
     Ok(())
 }
 
@@ -122,11 +132,14 @@ pub async fn confirm_clean(
     let tail = read(tail_start..size).await?;
     let check = match zip_limits::directory_location(&tail, tail_start) {
         Some((offset, dir_size))
-            if dir_size <= zip_limits::MAX_DIRECTORY_BYTES && offset + dir_size <= size =>
+            if dir_size > 0
+                && dir_size <= zip_limits::MAX_DIRECTORY_BYTES
+                && offset.checked_add(dir_size).is_some_and(|end| end <= size) =>
         {
             zip_limits::check_directory(&read(offset..offset + dir_size).await?, limit)
         }
-        Some(_) => ZipCheck::TooLarge,
+        Some((_, dir_size)) if dir_size > zip_limits::MAX_DIRECTORY_BYTES => ZipCheck::TooLarge,
+        Some(_) => ZipCheck::Unreadable,
         None => ZipCheck::Unreadable,
     };
     Ok(match check {

@@ -93,9 +93,34 @@ pub async fn try_unlock(
             return Ok(UnlockResult::Locked);
         }
     }
+    // Count the attempt before checking the password: parallel guesses cannot slip past the
+    // limit between a check and an update. A right password takes its attempt back.
+    let mut worst = 0;
+    let mut over_limit = false;
+    let mut locked_link = false;
+    let mut locked_any = false;
+    for (i, (key, max)) in keys.iter().enumerate() {
+        let c = throttle::record_failure(db, key, now, WINDOW_MS, *max, LOCKOUT_MS).await?;
+        worst = worst.max(c.failures);
+        over_limit |= c.failures > *max;
+        if c.locked_until > now {
+            locked_any = true;
+            locked_link |= i == 0 && c.failures == *max;
+        }
+    }
+    if over_limit {
+        audit::record(
+            db,
+            event(Outcome::Refused).reason("locked after repeated wrong passwords"),
+        )
+        .await?;
+        return Ok(UnlockResult::Locked);
+    }
     let ok = given.len() <= password::MAX_LEN
         && password::verify(given.to_string(), link.password_hash.clone()).await?;
     if ok {
+        throttle::clear(db, &keys[0].0).await?;
+        throttle::forgive_one(db, &keys[1].0, keys[1].1).await?;
         let raw = random_token();
         let expires = (now + UNLOCK_TTL_MS).min(link.expires_at);
         unlocks::create(
@@ -109,17 +134,6 @@ pub async fn try_unlock(
         .await?;
         audit::record(db, event(Outcome::Success)).await?;
         return Ok(UnlockResult::Unlocked(raw));
-    }
-    let mut worst = 0;
-    let mut locked_link = false;
-    let mut locked_any = false;
-    for (i, (key, max)) in keys.iter().enumerate() {
-        let c = throttle::record_failure(db, key, now, WINDOW_MS, *max, LOCKOUT_MS).await?;
-        worst = worst.max(c.failures);
-        if c.locked_until > now {
-            locked_any = true;
-            locked_link |= i == 0;
-        }
     }
     audit::record(db, event(Outcome::Failure).reason("wrong password")).await?;
     if locked_link {

@@ -15,7 +15,7 @@ use tokio::io::AsyncSeekExt;
 
 /// Chunk size for reads from local files: large enough for full loopback speed, small enough
 /// that many parallel downloads stay cheap.
-const READ_CHUNK: usize = 256 * 1024;
+const READ_CHUNK: usize = 1024 * 1024;
 /// Part size for multipart writes (S3's minimum is 5 MiB).
 const WRITE_PART: usize = 8 * 1024 * 1024;
 

@@ -42,6 +42,7 @@ pub fn safe_local_path(next: Option<&str>) -> &str {
     match next {
         Some(p)
             if p.starts_with('/')
+                && p.is_ascii()
                 && !p.starts_with("//")
                 && !p.contains('\\')
                 && !p.chars().any(|c| c.is_control()) =>
@@ -65,6 +66,7 @@ mod tests {
             "/\\evil",
             "x",
             "/a\r\nb",
+            "/ä",
         ] {
             assert_eq!(safe_local_path(Some(bad)), "/", "{bad}");
         }

@@ -704,3 +704,137 @@ async fn all_clean_files_come_as_one_streamed_zip() {
         .await
         .contains(&("zip.downloaded".into(), "success".into())));
 }
+
+/// Regression: the API handed auditors the public URLs, through which they could fetch files.
+#[tokio::test]
+async fn auditors_never_get_a_working_link_url() {
+    let app = spawn_app().await;
+    let (_, staff) = app.api_user("clerk@stadt.example", Role::Staff).await;
+    let link = app
+        .create_link(&staff, json!({"kind": "download", "title": "x"}))
+        .await;
+    let (_, auditor) = app.api_user("pruefung@stadt.example", Role::Auditor).await;
+    let listed: serde_json::Value = app
+        .api_get(&auditor, "/api/v1/links")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        listed["links"].as_array().unwrap().len(),
+        1,
+        "auditors see every link"
+    );
+    assert!(listed["links"][0]["url"].is_null());
+    let one: serde_json::Value = app
+        .api_get(
+            &auditor,
+            &format!("/api/v1/links/{}", link["id"].as_str().unwrap()),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(one["url"].is_null());
+    assert!(!one
+        .to_string()
+        .contains(&path_of(link["url"].as_str().unwrap())));
+}
+
+/// Regression: parallel wrong passwords all passed the lock check before any was counted.
+#[tokio::test]
+async fn parallel_wrong_passwords_cannot_exceed_the_limit() {
+    let app = spawn_app().await;
+    let (path, _, _) = link_with_file(
+        &app,
+        json!({"kind": "download", "title": "x", "password": "right-password"}),
+        payload(10),
+    )
+    .await;
+    let html = new_client().get(app.url(&path)).send().await.unwrap();
+    drop(html);
+    let attempts = (0..30).map(|i| {
+        let app = &app;
+        let path = path.clone();
+        async move {
+            let partner = TestApp::client_for(app);
+            app.unlock(&partner, &path, &format!("wrong-{i}"))
+                .await
+                .status()
+                .as_u16()
+        }
+    });
+    futures_util::future::join_all(attempts).await;
+    let checked: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM audit_events WHERE action = 'link.unlock' AND outcome = 'failure'",
+    )
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
+    assert!(
+        checked <= 10,
+        "{checked} passwords were checked, the limit is 10"
+    );
+    let res = app
+        .unlock(&TestApp::client_for(&app), &path, "right-password")
+        .await;
+    assert_eq!(res.status().as_u16(), 429);
+}
+
+/// Regression: a file that looks like a ZIP with a broken directory caused a 500 and an orphan blob.
+#[tokio::test]
+async fn broken_zip_directory_is_held_not_an_error() {
+    let app = spawn_app().await;
+    let (_, token) = app.api_user("clerk@stadt.example", Role::Staff).await;
+    let link = app
+        .create_link(&token, json!({"kind": "download", "title": "x"}))
+        .await;
+    let mut data = b"PK\x03\x04".to_vec();
+    data.extend(vec![0x41; 100]);
+    // End of central directory: size 0, offset 0.
+    data.extend(b"PK\x05\x06");
+    data.extend([0u8; 18]);
+    let file = app
+        .upload(&token, link["id"].as_str().unwrap(), "odd.zip", data)
+        .await;
+    assert_eq!(file["scan"], "unscannable", "{file}");
+    let blobs = std::fs::read_dir(app.data_dir().join("files/blobs"))
+        .map(|d| d.count())
+        .unwrap_or(0);
+    assert_eq!(blobs, 1, "exactly the one held file, no orphans");
+}
+
+/// Upload links never hand out what they received through the public token.
+#[tokio::test]
+async fn public_paths_serve_download_links_only() {
+    let app = spawn_app().await;
+    let user = app.create_user("clerk@stadt.example", Role::Staff).await;
+    let token = bote::domain::secret::random_token();
+    let id: String = bote::db::new_id();
+    sqlx::query(
+        "INSERT INTO links (id, tenant_id, owner_id, kind, token_hash, token_sealed, title, message,
+            expires_at, password_version, download_count, created_at, updated_at)
+         VALUES ($1, $2, $3, 'upload', $4, 'x', 't', '', $5, 0, 0, 0, 0)",
+    )
+    .bind(&id)
+    .bind(user.tenant_id.as_deref().unwrap())
+    .bind(&user.id)
+    .bind(bote::domain::secret::secret_hash(&token))
+    .bind(bote::domain::time::now_ms() + 3_600_000)
+    .execute(&app.db.pool)
+    .await
+    .unwrap();
+    for p in [format!("/s/{token}"), format!("/s/{token}/zip")] {
+        assert_eq!(
+            new_client()
+                .get(app.url(&p))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16(),
+            404,
+            "{p}"
+        );
+    }
+}

@@ -136,3 +136,18 @@ async fn api_errors_are_json_with_a_stable_code() {
     let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(body["error"]["code"], "not_found");
 }
+
+/// Regression: a non-ASCII `next` produced an invalid Location header and a 500.
+#[tokio::test]
+async fn non_ascii_next_is_ignored_not_an_error() {
+    let app = spawn_app().await;
+    app.signed_in("anna@stadt.example", bote::domain::role::Role::Staff)
+        .await;
+    let res = app.get("/login?next=/%C3%A4").await;
+    assert_eq!(res.status().as_u16(), 303);
+    assert_eq!(res.headers()["location"], "/");
+    let res = app
+        .post_form("/lang", &[("lang", "en"), ("next", "/ä")])
+        .await;
+    assert_eq!(res.status().as_u16(), 303);
+}

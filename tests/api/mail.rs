@@ -256,3 +256,129 @@ async fn without_smtp_mails_are_written_as_files() {
     let text = std::fs::read_to_string(files[0].as_ref().unwrap().path()).unwrap();
     assert!(text.contains("Datei abgewiesen"));
 }
+
+#[tokio::test]
+async fn link_is_mailed_to_recipients_without_the_password() {
+    let app = spawn_app_with(smtp_options()).await;
+    let recipient = unique("partner");
+    app.signed_in("clerk@stadt.example", Role::Staff).await;
+    let csrf = app.csrf().await;
+    let form = reqwest::multipart::Form::new()
+        .text("csrf_token", csrf)
+        .text("title", "Pläne für Sie")
+        .text("message", "Guten Tag,\nanbei die Pläne.")
+        .text("expires_days", "7")
+        .text("password_mode", "typed")
+        .text("password", "mail-never-sees-this")
+        .text("recipients", format!("{recipient}\n"))
+        .part(
+            "files",
+            reqwest::multipart::Part::bytes(b"plan".to_vec()).file_name("plan.pdf"),
+        );
+    let res = app
+        .client
+        .post(app.url("/links"))
+        .headers(app.origin_header())
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    let html = res.text().await.unwrap();
+    let start = html.find("id=\"link-url\" readonly value=\"").unwrap() + 30;
+    let url = &html[start..start + html[start..].find('"').unwrap()];
+
+    let mails = wait_for_mail(&recipient, 1).await;
+    assert_eq!(mails.len(), 1);
+    let m = &mails[0];
+    assert!(m.contains("Subject: Dateien "), "{m}");
+    // Quoted-printable may wrap long lines; compare without soft line breaks.
+    let flat = m.replace("=\r\n", "").replace("=\n", "");
+    assert!(flat.contains(url), "the mail carries the link: {url}");
+    assert!(!flat.contains("mail-never-sees-this"), "never the password");
+    let audit = app.audit_actions().await;
+    assert!(audit.contains(&("link.mailed".into(), "success".into())));
+}
+
+#[tokio::test]
+async fn link_mail_waits_until_every_file_has_a_verdict() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut options = smtp_options();
+    options = options.set("BOTE_CLAMD", &format!("tcp://127.0.0.1:{closed}"));
+    let app = spawn_app_with(options).await;
+    let recipient = unique("partner");
+    let (_, token) = app.api_user("clerk@stadt.example", Role::Staff).await;
+    let link = app
+        .create_link(
+            &token,
+            json!({"kind": "download", "title": "x", "recipients": [recipient.clone()]}),
+        )
+        .await;
+    // No file yet: nothing pending, the mail goes out.
+    assert_eq!(wait_for_mail(&recipient, 1).await.len(), 1);
+    let _ = link;
+
+    // A link created with a file the scanner could not check yet: its mail is held.
+    let second = unique("partner2");
+    app.signed_in("clerk2@stadt.example", Role::Staff).await;
+    let csrf = app.csrf().await;
+    let form = reqwest::multipart::Form::new()
+        .text("csrf_token", csrf)
+        .text("title", "wartet")
+        .text("recipients", second.clone())
+        .part(
+            "files",
+            reqwest::multipart::Part::bytes(b"data".to_vec()).file_name("a.txt"),
+        );
+    let res = app
+        .client
+        .post(app.url("/links"))
+        .headers(app.origin_header())
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(
+        mails_to(&second).is_empty(),
+        "not announced while the file is pending"
+    );
+    let state: String = sqlx::query_scalar("SELECT state FROM outbox WHERE recipient = $1")
+        .bind(&second)
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(state, "held");
+}
+
+#[tokio::test]
+async fn bad_recipient_addresses_are_refused() {
+    let app = spawn_app_with(TestOptions::default()).await;
+    let (_, token) = app.api_user("clerk@stadt.example", Role::Staff).await;
+    for bad in [
+        "nobody",
+        "a@b.example\r\nBcc: x@y.example",
+        "x@y.example, <z@w.example>",
+    ] {
+        let res = app
+            .api_post(
+                &token,
+                "/api/v1/links",
+                json!({"kind": "download", "title": "x", "recipients": [bad]}),
+            )
+            .await;
+        assert_eq!(res.status().as_u16(), 400, "{bad:?}");
+        let e: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(e["error"]["code"], "recipients");
+    }
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(n, 0);
+}

@@ -47,10 +47,17 @@ pub fn file_json(f: &StoredFile) -> Value {
     })
 }
 
-fn link_json(state: &AppState, link: &Link, files: Option<&[StoredFile]>) -> Value {
-    let url = state
-        .sealer
-        .open(&link.token_sealed)
+/// A link as JSON. The public URL opens the files, so it is only given to those who manage the
+/// link (owner, admin), never to auditors.
+fn link_json(
+    state: &AppState,
+    link: &Link,
+    access: LinkAccess,
+    files: Option<&[StoredFile]>,
+) -> Value {
+    let url = (access == LinkAccess::Manage)
+        .then(|| state.sealer.open(&link.token_sealed))
+        .flatten()
         .map(|t| state.settings.public_url(&format!("s/{t}")));
     let mut v = json!({
         "id": link.id,
@@ -82,6 +89,8 @@ pub struct CreateLink {
     expires_in_days: Option<i64>,
     password: Option<String>,
     max_downloads: Option<i64>,
+    #[serde(default)]
+    recipients: Vec<String>,
 }
 
 pub fn expiry_error(e: ExpiryError) -> AppError {
@@ -133,6 +142,7 @@ async fn create(
         user,
         kind,
         LinkInput {
+            recipients: sharing::parse_recipients(body.recipients.iter().map(String::as_str))?,
             title,
             message,
             expires_at: expires.0,
@@ -146,7 +156,12 @@ async fn create(
     let link = links::in_tenant(&state.db, tenant_id, &id)
         .await?
         .ok_or(AppError::NotFound)?;
-    Ok(HttpResponse::build(StatusCode::CREATED).json(link_json(&state, &link, Some(&[]))))
+    Ok(HttpResponse::build(StatusCode::CREATED).json(link_json(
+        &state,
+        &link,
+        LinkAccess::Manage,
+        Some(&[]),
+    )))
 }
 
 async fn list(state: web::Data<AppState>, caller: ApiCaller) -> Result<HttpResponse, AppError> {
@@ -157,7 +172,17 @@ async fn list(state: web::Data<AppState>, caller: ApiCaller) -> Result<HttpRespo
         _ => Some(user.id.as_str()),
     };
     let rows = links::list(&state.db, tenant_id, owner, 1000).await?;
-    let out: Vec<Value> = rows.iter().map(|l| link_json(&state, l, None)).collect();
+    let out: Vec<Value> = rows
+        .iter()
+        .map(|l| {
+            let access = match user.role() {
+                crate::domain::role::Role::Admin => LinkAccess::Manage,
+                _ if l.owner_id == user.id => LinkAccess::Manage,
+                _ => LinkAccess::Read,
+            };
+            link_json(&state, l, access, None)
+        })
+        .collect();
     Ok(HttpResponse::Ok().json(json!({ "links": out })))
 }
 
@@ -166,11 +191,11 @@ async fn show(
     caller: ApiCaller,
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let (link, _) = access::link_for_user(&state.db, &caller.user, &id)
+    let (link, access) = access::link_for_user(&state.db, &caller.user, &id)
         .await?
         .ok_or(AppError::NotFound)?;
     let files = files::of_link(&state.db, &link.id).await?;
-    Ok(HttpResponse::Ok().json(link_json(&state, &link, Some(&files))))
+    Ok(HttpResponse::Ok().json(link_json(&state, &link, access, Some(&files))))
 }
 
 /// Changes a link. Absent fields stay as they are; `"password": null` removes the password and
@@ -267,7 +292,7 @@ async fn change(
     let link = links::in_tenant(&state.db, &link.tenant_id, &link.id)
         .await?
         .ok_or(AppError::NotFound)?;
-    Ok(HttpResponse::Ok().json(link_json(&state, &link, None)))
+    Ok(HttpResponse::Ok().json(link_json(&state, &link, LinkAccess::Manage, None)))
 }
 
 async fn revoke(
@@ -286,7 +311,7 @@ async fn revoke(
     let link = links::in_tenant(&state.db, &link.tenant_id, &link.id)
         .await?
         .ok_or(AppError::NotFound)?;
-    Ok(HttpResponse::Ok().json(link_json(&state, &link, None)))
+    Ok(HttpResponse::Ok().json(link_json(&state, &link, LinkAccess::Manage, None)))
 }
 
 #[derive(Deserialize)]

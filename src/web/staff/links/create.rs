@@ -81,6 +81,7 @@ struct Fields {
     password_mode: String,
     password: String,
     max_downloads: String,
+    recipients: String,
 }
 
 const MAX_FIELD: usize = 16 * 1024;
@@ -154,6 +155,7 @@ pub async fn submit(
                 "password_mode" => fields.password_mode = value,
                 "password" => fields.password = value,
                 "max_downloads" => fields.max_downloads = value,
+                "recipients" => fields.recipients = value,
                 _ => {}
             }
         }
@@ -274,6 +276,7 @@ async fn parse_input(state: &AppState, tenant_id: &str, f: &Fields) -> Result<Li
         )?),
     };
     Ok(LinkInput {
+        recipients: sharing::parse_recipients([f.recipients.as_str()])?,
         title,
         message,
         expires_at: expires.0,
