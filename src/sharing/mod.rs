@@ -2,6 +2,7 @@
 //! hashed and scanned in one pass), how unlocks and download limits work.
 
 pub mod access;
+pub mod grants;
 pub mod ingest;
 pub mod links;
 pub mod notify;

@@ -415,7 +415,7 @@ async fn download_limit_holds_under_25_concurrent_requests() {
 }
 
 #[tokio::test]
-async fn head_and_ranges_work_and_a_resumed_range_is_not_counted() {
+async fn head_and_ranges_work_and_only_a_counted_download_may_resume() {
     let app = spawn_app().await;
     let data = payload(10_000);
     let (path, file_id, _) = link_with_file(
@@ -430,17 +430,6 @@ async fn head_and_ranges_work_and_a_resumed_range_is_not_counted() {
     assert_eq!(head.status().as_u16(), 200);
     assert_eq!(head.headers()["content-length"], "10000");
     assert_eq!(head.headers()["accept-ranges"], "bytes");
-
-    // Resuming from the middle does not use up the one allowed download.
-    let part = c
-        .get(&url)
-        .header("range", "bytes=5000-")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(part.status().as_u16(), 206);
-    assert_eq!(part.headers()["content-range"], "bytes 5000-9999/10000");
-    assert_eq!(part.bytes().await.unwrap().as_ref(), &data[5000..]);
     let bad = c
         .get(&url)
         .header("range", "bytes=20000-")
@@ -449,7 +438,21 @@ async fn head_and_ranges_work_and_a_resumed_range_is_not_counted() {
         .unwrap();
     assert_eq!(bad.status().as_u16(), 416);
 
-    // The first byte counts: this is the one download.
+    // Ranges that skip the first byte cannot be used to avoid the limit.
+    let sneaky = new_client();
+    let res = sneaky
+        .get(&url)
+        .header("range", "bytes=1-")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status().as_u16(),
+        404,
+        "no resume without a counted download"
+    );
+
+    // The first byte counts: this is the one download; it is interrupted after 100 bytes.
     let first = c
         .get(&url)
         .header("range", "bytes=0-99")
@@ -458,7 +461,39 @@ async fn head_and_ranges_work_and_a_resumed_range_is_not_counted() {
         .unwrap();
     assert_eq!(first.status().as_u16(), 206);
     assert_eq!(first.bytes().await.unwrap().as_ref(), &data[..100]);
-    assert_eq!(c.get(&url).send().await.unwrap().status().as_u16(), 404);
+
+    // The same browser resumes, also now that the limit is used up; nobody else can.
+    let part = c
+        .get(&url)
+        .header("range", "bytes=100-")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(part.status().as_u16(), 206);
+    assert_eq!(part.headers()["content-range"], "bytes 100-9999/10000");
+    assert_eq!(part.bytes().await.unwrap().as_ref(), &data[100..]);
+    let res = sneaky
+        .get(&url)
+        .header("range", "bytes=100-")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 404);
+    assert_eq!(
+        c.get(&url).send().await.unwrap().status().as_u16(),
+        404,
+        "a new whole download is refused"
+    );
+    assert_eq!(
+        new_client()
+            .get(app.url(&path))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        404
+    );
 }
 
 #[tokio::test]

@@ -1,7 +1,9 @@
 //! One file of a link, sent as an attachment; HEAD and single Range requests work so that an
 //! interrupted download can resume. What counts as a download: any GET whose bytes include the
 //! file's first byte (a whole-file GET, or a range starting at 0). A resumed range that starts
-//! later is not counted; HEAD is never counted.
+//! later is not counted; HEAD is never counted. On a link with a download limit, a later range
+//! is only served to the browser whose counted download left a grant for this file; that
+//! browser may resume even once the limit is used up (never after expiry or revocation).
 
 use actix_web::body::SizedStream;
 use actix_web::http::{header, Method, StatusCode};
@@ -12,7 +14,7 @@ use crate::domain::byte_range::{self, RangeRequest};
 use crate::domain::file_name::FileName;
 use crate::domain::time::now_ms;
 use crate::error::AppError;
-use crate::sharing::{access, unlock};
+use crate::sharing::{access, grants, unlock};
 use crate::startup::AppState;
 use crate::web::client::ClientInfo;
 use crate::web::ctx::PageCtx;
@@ -30,8 +32,29 @@ pub async fn file(
     let file_id_for_record = uuid::Uuid::parse_str(&file_id).ok().map(|u| u.to_string());
     let action = "file.downloaded";
     let (found, alive) = access::public_link_for_record(&state.db, &token).await?;
+    let resuming = req
+        .headers()
+        .get(header::RANGE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|r| {
+            !r.trim_start().starts_with("bytes=0-") && !r.trim_start().starts_with("bytes=-")
+        });
     let found = match (found, alive) {
         (Some(f), Ok(())) => f,
+        // A used-up link still lets the holder of a grant resume that file.
+        (Some(f), Err("download limit reached"))
+            if resuming
+                && file_id_for_record.is_some()
+                && grants::holds(
+                    &state.db,
+                    &req,
+                    &f.link.id,
+                    file_id_for_record.as_deref().unwrap_or_default(),
+                )
+                .await? =>
+        {
+            f
+        }
         (f, Err(reason)) => {
             return refuse(
                 &state,
@@ -126,8 +149,27 @@ pub async fn file(
     }
     // A request that includes the first byte is a download and must fit the link's limit.
     let counted = span.start == 0;
-    if counted && !links::claim_download(&state.db, &found.link.id, now_ms()).await? {
-        return refuse_here("download limit reached").await;
+    let limited = found.link.max_downloads.is_some();
+    let mut grant = None;
+    if counted {
+        if !links::claim_download(&state.db, &found.link.id, now_ms()).await? {
+            return refuse_here("download limit reached, expired or revoked meanwhile").await;
+        }
+        if limited {
+            grant = Some(
+                grants::issue(&state.db, &found.link.id, &file.id, found.link.expires_at).await?,
+            );
+        }
+    } else if limited && !grants::holds(&state.db, &req, &found.link.id, &file.id).await? {
+        return refuse_here("resume without a counted download").await;
+    }
+    if let Some(value) = grant {
+        res.cookie(grants::cookie(
+            value,
+            &token,
+            &file.id,
+            state.settings.is_https(),
+        ));
     }
     let stream = state
         .store
