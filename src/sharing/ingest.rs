@@ -32,6 +32,9 @@ pub enum IngestError {
     Storage(#[from] anyhow::Error),
 }
 
+/// How long an upload waits for a free scan slot before it goes on without a streamed scan.
+const SLOT_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Bytes kept to detect the file type.
 const SNIFF_BYTES: usize = 8192;
 
@@ -47,10 +50,16 @@ where
 {
     let key = BlobStore::new_key();
     let mut writer = store.writer(&key).await?;
-    let mut scan = match scanner.start().await {
-        Ok(job) => Some(job),
-        Err(e) => {
+    // All scan slots busy (slow uploads hold theirs for their whole duration): do not keep this
+    // upload waiting; it is stored now and scanned from storage by the retry job.
+    let mut scan = match tokio::time::timeout(SLOT_WAIT, scanner.start()).await {
+        Ok(Ok(job)) => Some(job),
+        Ok(Err(e)) => {
             tracing::warn!(error = %e, "scanner unavailable; the file stays pending");
+            None
+        }
+        Err(_) => {
+            tracing::info!("no free scan slot; the file is scanned after the upload");
             None
         }
     };

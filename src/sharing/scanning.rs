@@ -28,10 +28,18 @@ pub fn outcome(
             Some(reason.clone()),
             Some(now_ms() + retry_delay_ms(attempts)),
         ),
+        // Not scanned while it arrived (scanner unreachable or busy): scan from storage soon.
         None => (
             "pending",
-            Some("scanner unreachable".to_string()),
-            Some(now_ms() + retry_delay_ms(attempts)),
+            Some("not scanned yet".to_string()),
+            Some(
+                now_ms()
+                    + if attempts == 0 {
+                        0
+                    } else {
+                        retry_delay_ms(attempts)
+                    },
+            ),
         ),
     }
 }

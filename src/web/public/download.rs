@@ -9,6 +9,7 @@ use actix_web::body::SizedStream;
 use actix_web::http::{header, Method, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 
+use crate::audit::{self, Actor, AuditEvent, Outcome};
 use crate::db::{files, links};
 use crate::domain::byte_range::{self, RangeRequest};
 use crate::domain::file_name::FileName;
@@ -126,6 +127,15 @@ pub async fn file(
         RangeRequest::Full => (StatusCode::OK, 0..size),
         RangeRequest::Partial(r) => (StatusCode::PARTIAL_CONTENT, r),
         RangeRequest::Unsatisfiable => {
+            record_now(
+                &state,
+                &found.link,
+                &file.id,
+                &client,
+                "file.range_refused",
+                Outcome::Refused,
+            )
+            .await;
             let mut r = HttpResponse::RangeNotSatisfiable();
             r.insert_header((header::CONTENT_RANGE, format!("bytes */{size}")));
             let mut r = r.finish();
@@ -142,6 +152,15 @@ pub async fn file(
     }
     let len = span.end - span.start;
     if req.method() == Method::HEAD {
+        record_now(
+            &state,
+            &found.link,
+            &file.id,
+            &client,
+            "file.head",
+            Outcome::Success,
+        )
+        .await;
         return Ok(res.body(SizedStream::new(
             len,
             futures_util::stream::empty::<Result<bytes::Bytes, std::io::Error>>(),
@@ -191,4 +210,21 @@ pub async fn file(
         counted,
     };
     Ok(res.body(SizedStream::new(len, AuditedBody::new(stream, record))))
+}
+
+/// Records an access that sends no file bytes (HEAD, an unsatisfiable range).
+async fn record_now(
+    state: &AppState,
+    link: &crate::db::links::Link,
+    file_id: &str,
+    client: &ClientInfo,
+    action: &'static str,
+    outcome: Outcome,
+) {
+    let mut e = AuditEvent::new(action, outcome, Actor::External)
+        .tenant(Some(&link.tenant_id))
+        .client(client);
+    e.link_id = Some(link.id.clone());
+    e.file_id = Some(file_id.to_string());
+    audit::record_or_log(&state.db, e).await;
 }
