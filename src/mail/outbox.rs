@@ -160,3 +160,17 @@ pub async fn unsent_in_tenant(
     .fetch_all(&db.pool)
     .await
 }
+
+/// An admin sends a given-up mail again (of their tenant only).
+pub async fn retry_failed(db: &Db, tenant_id: &str, id: &str) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE outbox SET state = 'waiting', attempts = 0, next_attempt_at = $1
+         WHERE id = $2 AND tenant_id = $3 AND state = 'failed'",
+    )
+    .bind(now_ms())
+    .bind(id)
+    .bind(tenant_id)
+    .execute(&db.pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}

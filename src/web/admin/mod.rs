@@ -1,6 +1,7 @@
 //! Pages for the tenant's administrators.
 
 pub mod held_files;
+pub mod outbox;
 
 use actix_web::web;
 
