@@ -30,6 +30,9 @@ pub enum AppError {
     Conflict(&'static str),
     #[error("payload too large")]
     PayloadTooLarge,
+    /// Understood but refused by a rule (e.g. the tenant refuses unscannable files).
+    #[error("unprocessable: {0}")]
+    Unprocessable(&'static str),
     #[error("too many requests")]
     TooManyRequests { retry_after_secs: u64 },
     #[error("service unavailable: {0}")]
@@ -53,10 +56,11 @@ impl AppError {
             AppError::Forbidden => "forbidden",
             AppError::CsrfRejected => "csrf_rejected",
             AppError::NotFound => "not_found",
-            AppError::Conflict(key) => key.strip_prefix("error.").unwrap_or(key),
+            AppError::Conflict(key) | AppError::Unprocessable(key) | AppError::Unavailable(key) => {
+                key.strip_prefix("error.").unwrap_or(key)
+            }
             AppError::PayloadTooLarge => "payload_too_large",
             AppError::TooManyRequests { .. } => "too_many_requests",
-            AppError::Unavailable(_) => "unavailable",
             AppError::Internal(_) => "internal",
         }
     }
@@ -64,7 +68,10 @@ impl AppError {
     /// The catalogue key of the message shown to the person.
     pub fn message_key(&self) -> &'static str {
         match self {
-            AppError::BadRequest(key) | AppError::Conflict(key) | AppError::Unavailable(key) => key,
+            AppError::BadRequest(key)
+            | AppError::Conflict(key)
+            | AppError::Unavailable(key)
+            | AppError::Unprocessable(key) => key,
             AppError::Unauthorized | AppError::LoginRequired => "error.unauthorized",
             AppError::Forbidden => "error.forbidden",
             AppError::CsrfRejected => "error.csrf",
@@ -86,6 +93,7 @@ impl ResponseError for AppError {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

@@ -64,6 +64,26 @@ enum TenantCommand {
     },
     /// List tenants.
     List,
+    /// Change a tenant's policies (unchanged when not given).
+    Policy {
+        #[arg(long)]
+        slug: String,
+        /// Lifetime of a new link when staff do not choose one.
+        #[arg(long)]
+        link_default_days: Option<i64>,
+        /// Longest lifetime staff may give a link.
+        #[arg(long)]
+        link_max_days: Option<i64>,
+        /// Days files are kept after their link ended (0: removed at expiry).
+        #[arg(long)]
+        retention_days: Option<i64>,
+        /// Files that cannot be scanned completely: hold (an admin decides) or refuse.
+        #[arg(long)]
+        unscannable: Option<String>,
+        /// Uploads while clamd does not answer: accept (held until scanned) or refuse.
+        #[arg(long)]
+        scanner_down: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -130,6 +150,27 @@ fn main() -> ExitCode {
                 language,
             }) => tenants::add(config, slug, name, language).await,
             Command::Tenant(TenantCommand::List) => tenants::list(config).await,
+            Command::Tenant(TenantCommand::Policy {
+                slug,
+                link_default_days,
+                link_max_days,
+                retention_days,
+                unscannable,
+                scanner_down,
+            }) => {
+                tenants::set_policy(
+                    config,
+                    slug,
+                    tenants::PolicyArgs {
+                        link_default_days: *link_default_days,
+                        link_max_days: *link_max_days,
+                        retention_days: *retention_days,
+                        unscannable: unscannable.as_deref(),
+                        scanner_down: scanner_down.as_deref(),
+                    },
+                )
+                .await
+            }
             Command::User(UserCommand::Add {
                 email,
                 role,

@@ -52,3 +52,98 @@ pub async fn list(config: Option<&Path>) -> Result<(), Failure> {
     }
     Ok(())
 }
+
+/// Policy values given on the command line; `None` leaves a value as it is.
+#[derive(Default)]
+pub struct PolicyArgs<'a> {
+    pub link_default_days: Option<i64>,
+    pub link_max_days: Option<i64>,
+    pub retention_days: Option<i64>,
+    pub unscannable: Option<&'a str>,
+    pub scanner_down: Option<&'a str>,
+}
+
+pub async fn set_policy(
+    config: Option<&Path>,
+    slug: &str,
+    args: PolicyArgs<'_>,
+) -> Result<(), Failure> {
+    let check_days = |name: &str, v: Option<i64>, min: i64| match v {
+        Some(d) if !(min..=3650).contains(&d) => Err(Failure::usage(format!(
+            "{name}: {d} is not between {min} and 3650"
+        ))),
+        _ => Ok(()),
+    };
+    check_days("--link-default-days", args.link_default_days, 1)?;
+    check_days("--link-max-days", args.link_max_days, 1)?;
+    check_days("--retention-days", args.retention_days, 0)?;
+    if let Some(u) = args.unscannable {
+        if !["hold", "refuse"].contains(&u) {
+            return Err(Failure::usage("--unscannable: hold or refuse"));
+        }
+    }
+    if let Some(d) = args.scanner_down {
+        if !["accept", "refuse"].contains(&d) {
+            return Err(Failure::usage("--scanner-down: accept or refuse"));
+        }
+    }
+    let settings = load_settings(config)?;
+    let db = open_db(&settings).await?;
+    let tenant = tenants::by_slug(&db, slug)
+        .await?
+        .ok_or_else(|| Failure::usage(format!("--slug: no tenant with slug {slug:?}")))?;
+    let current = crate::sharing::policy::for_tenant(&db, &tenant.id).await?;
+    let default_days = args.link_default_days.unwrap_or(current.default_days);
+    let max_days = args.link_max_days.unwrap_or(current.max_days);
+    if default_days > max_days {
+        return Err(Failure::usage(format!(
+            "the default link lifetime ({default_days} days) is longer than the maximum ({max_days} days)"
+        )));
+    }
+    let mut tx = db.pool.begin().await?;
+    sqlx::query(
+        "UPDATE tenants SET link_default_days = $1, link_max_days = $2, file_retention_days = $3,
+            unscannable_policy = COALESCE($4, unscannable_policy),
+            scanner_down_policy = COALESCE($5, scanner_down_policy)
+         WHERE id = $6",
+    )
+    .bind(default_days)
+    .bind(max_days)
+    .bind(args.retention_days.unwrap_or(current.retention_days))
+    .bind(args.unscannable)
+    .bind(args.scanner_down)
+    .bind(&tenant.id)
+    .execute(&mut *tx)
+    .await?;
+    let mut changed = serde_json::Map::new();
+    for (key, value) in [
+        (
+            "link_default_days",
+            args.link_default_days.map(serde_json::Value::from),
+        ),
+        (
+            "link_max_days",
+            args.link_max_days.map(serde_json::Value::from),
+        ),
+        (
+            "retention_days",
+            args.retention_days.map(serde_json::Value::from),
+        ),
+        ("unscannable", args.unscannable.map(serde_json::Value::from)),
+        (
+            "scanner_down",
+            args.scanner_down.map(serde_json::Value::from),
+        ),
+    ] {
+        if let Some(v) = value {
+            changed.insert(key.to_string(), v);
+        }
+    }
+    let mut event =
+        AuditEvent::new("policy.changed", Outcome::Success, Actor::System).tenant(Some(&tenant.id));
+    event.details = serde_json::Value::Object(changed);
+    crate::audit::chain::append(&mut tx, &event).await?;
+    tx.commit().await?;
+    println!("policy of {} updated", tenant.slug);
+    Ok(())
+}

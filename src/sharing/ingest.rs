@@ -20,6 +20,8 @@ pub struct Ingested {
     /// `None` when clamd could not be reached at all: the file stays pending and is scanned
     /// again from storage by the retry job.
     pub verdict: Option<ScanVerdict>,
+    /// True when clamd could not be reached at all (as opposed to all scan slots being busy).
+    pub scanner_unreachable: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -52,10 +54,12 @@ where
     let mut writer = store.writer(&key).await?;
     // All scan slots busy (slow uploads hold theirs for their whole duration): do not keep this
     // upload waiting; it is stored now and scanned from storage by the retry job.
+    let mut scanner_unreachable = false;
     let mut scan = match tokio::time::timeout(SLOT_WAIT, scanner.start()).await {
         Ok(Ok(job)) => Some(job),
         Ok(Err(e)) => {
             tracing::warn!(error = %e, "scanner unavailable; the file stays pending");
+            scanner_unreachable = true;
             None
         }
         Err(_) => {
@@ -113,6 +117,7 @@ where
         sha256: hex::encode(hasher.finalize()),
         content_type: sniff(&head),
         verdict,
+        scanner_unreachable,
     })
 }
 

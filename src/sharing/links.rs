@@ -105,6 +105,30 @@ pub fn generate_password() -> String {
         .join("-")
 }
 
+/// Applies the tenant's rules for files without a clean-or-infected verdict. Refused files are
+/// not stored (the caller removes their blobs).
+pub async fn check_scan_policy(
+    db: &Db,
+    tenant_id: &str,
+    incoming: &[Incoming],
+) -> Result<(), AppError> {
+    let policy = super::policy::for_tenant(db, tenant_id).await?;
+    for f in incoming {
+        if policy.refuse_unscannable
+            && matches!(
+                f.data.verdict,
+                Some(crate::scan::ScanVerdict::Unscannable { .. })
+            )
+        {
+            return Err(AppError::Unprocessable("error.unscannable_refused"));
+        }
+        if policy.refuse_while_scanner_down && f.data.scanner_unreachable {
+            return Err(AppError::Unavailable("error.scanner_down_refused"));
+        }
+    }
+    Ok(())
+}
+
 /// One received file to attach.
 pub struct Incoming {
     pub name: FileName,
@@ -138,6 +162,7 @@ pub async fn create(
     client: Option<&ClientInfo>,
 ) -> Result<(String, String), AppError> {
     let tenant_id = owner.tenant_id.clone().ok_or(AppError::Forbidden)?;
+    check_scan_policy(&state.db, &tenant_id, &incoming).await?;
     let password_hash = match &input.password {
         Some(pw) => Some(password::hash(pw.clone()).await?),
         None => None,
@@ -251,6 +276,11 @@ pub async fn add_file(
     file: Incoming,
     client: Option<&ClientInfo>,
 ) -> Result<String, AppError> {
+    if let Err(e) = check_scan_policy(&state.db, &link.tenant_id, std::slice::from_ref(&file)).await
+    {
+        remove_blobs(&state.store, vec![file.data.storage_key.clone()]).await;
+        return Err(e);
+    }
     let mut tx = state.db.pool.begin().await?;
     // Write first, so the transaction holds the write lock before it reads anything.
     sqlx::query("UPDATE links SET updated_at = $1 WHERE id = $2")

@@ -274,3 +274,86 @@ fn serve_tells_a_fresh_install_how_to_create_an_admin_and_stops_on_sigterm() {
     // SIGTERM ends the server cleanly.
     assert!(status.success(), "{status:?}");
 }
+
+#[test]
+fn tenant_policy_command_validates_and_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    let ok = bote(
+        p,
+        &[
+            "tenant",
+            "policy",
+            "--slug",
+            "default",
+            "--unscannable",
+            "refuse",
+            "--link-max-days",
+            "60",
+        ],
+        &[],
+        "",
+    );
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    for bad in [
+        vec![
+            "tenant",
+            "policy",
+            "--slug",
+            "default",
+            "--unscannable",
+            "maybe",
+        ],
+        vec![
+            "tenant",
+            "policy",
+            "--slug",
+            "default",
+            "--scanner-down",
+            "ignore",
+        ],
+        vec![
+            "tenant",
+            "policy",
+            "--slug",
+            "default",
+            "--link-default-days",
+            "90",
+        ],
+        vec![
+            "tenant",
+            "policy",
+            "--slug",
+            "default",
+            "--retention-days",
+            "-1",
+        ],
+        vec![
+            "tenant",
+            "policy",
+            "--slug",
+            "nowhere",
+            "--unscannable",
+            "hold",
+        ],
+    ] {
+        let out = bote(p, &bad, &[], "");
+        assert_eq!(out.status.code(), Some(2), "{bad:?}");
+    }
+    let verify = bote(p, &["audit", "verify"], &[], "");
+    assert!(verify.status.success());
+    let db = p.join("data/bote.db");
+    let out = Command::new("python3")
+        .args(["-c", &format!("import sqlite3; c=sqlite3.connect('{}'); print(c.execute(\"SELECT unscannable_policy, link_max_days FROM tenants WHERE slug='default'\").fetchone()); print(c.execute(\"SELECT COUNT(*) FROM audit_events WHERE action='policy.changed'\").fetchone())", db.display())])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("('refuse', 60)") && text.contains("(1,)"),
+        "{text}"
+    );
+}

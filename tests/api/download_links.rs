@@ -873,3 +873,64 @@ async fn public_paths_serve_download_links_only() {
         );
     }
 }
+
+#[tokio::test]
+async fn ended_links_lose_their_files_but_keep_their_record() {
+    let app = spawn_app().await;
+    let (_, token) = app.api_user("clerk@stadt.example", Role::Staff).await;
+    let link = app
+        .create_link(&token, json!({"kind": "download", "title": "weg"}))
+        .await;
+    let id = link["id"].as_str().unwrap();
+    app.upload(&token, id, "a.txt", b"inhalt".to_vec()).await;
+    let kept = app
+        .create_link(&token, json!({"kind": "download", "title": "bleibt"}))
+        .await;
+    app.upload(
+        &token,
+        kept["id"].as_str().unwrap(),
+        "b.txt",
+        b"inhalt".to_vec(),
+    )
+    .await;
+    let blobs = || {
+        std::fs::read_dir(app.data_dir().join("files/blobs"))
+            .map(|d| d.count())
+            .unwrap_or(0)
+    };
+    assert_eq!(blobs(), 2);
+
+    let res = reqwest::Client::new()
+        .delete(app.url(&format!("/api/v1/links/{id}")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    let store = bote::startup::blob_store(
+        &bote::config::Settings::from_sources(
+            None,
+            &[("BOTE_DATA_DIR".into(), app.data_dir().display().to_string())],
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let purged = bote::jobs::purge::run_once(&app.db, &store).await.unwrap();
+    assert_eq!(purged, 1, "only the revoked link (retention 0 days)");
+    assert_eq!(
+        blobs(),
+        1,
+        "its file is gone from storage, the active link's file stays"
+    );
+    let actions = app.audit_actions().await;
+    assert!(actions.contains(&("link.purged".into(), "success".into())));
+    assert!(
+        actions.contains(&("link.revoked".into(), "success".into())),
+        "the record outlives the files"
+    );
+    assert_eq!(
+        bote::jobs::purge::run_once(&app.db, &store).await.unwrap(),
+        0,
+        "purged once"
+    );
+}

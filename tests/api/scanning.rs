@@ -321,3 +321,79 @@ async fn admin_overview_warns_when_the_scanner_is_down() {
         "waiting count"
     );
 }
+
+async fn set_policy(app: &crate::helpers::TestApp, column: &str, value: &str) {
+    sqlx::query(&format!("UPDATE tenants SET {column} = $1"))
+        .bind(value)
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+}
+
+fn blob_count(app: &crate::helpers::TestApp) -> usize {
+    std::fs::read_dir(app.data_dir().join("files/blobs"))
+        .map(|d| d.count())
+        .unwrap_or(0)
+}
+
+#[tokio::test]
+async fn tenant_may_refuse_unscannable_files_at_upload() {
+    let max: usize = std::env::var("BOTE_TEST_CLAMD_MAX_BYTES")
+        .expect("run through scripts/test")
+        .parse()
+        .unwrap();
+    let app = spawn_app_with(TestOptions::default()).await;
+    set_policy(&app, "unscannable_policy", "refuse").await;
+    let (_, token) = app.api_user("clerk@stadt.example", Role::Staff).await;
+    let link = app
+        .create_link(&token, json!({"kind": "download", "title": "x"}))
+        .await;
+    let res = reqwest::Client::new()
+        .post(app.url(&format!(
+            "/api/v1/links/{}/files",
+            link["id"].as_str().unwrap()
+        )))
+        .query(&[("name", "big.bin")])
+        .bearer_auth(&token)
+        .body(vec![3u8; max + 1])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 422);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "unscannable_refused");
+    let files: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM files")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(files, 0);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(blob_count(&app), 0, "nothing of the refused upload stays");
+}
+
+#[tokio::test]
+async fn tenant_may_refuse_uploads_while_the_scanner_is_down() {
+    let clamd = OwnClamd::prepare();
+    let app = spawn_app_with(TestOptions::default().set("BOTE_CLAMD", &clamd.address())).await;
+    set_policy(&app, "scanner_down_policy", "refuse").await;
+    let (_, token) = app.api_user("clerk@stadt.example", Role::Staff).await;
+    let link = app
+        .create_link(&token, json!({"kind": "download", "title": "x"}))
+        .await;
+    let res = reqwest::Client::new()
+        .post(app.url(&format!(
+            "/api/v1/links/{}/files",
+            link["id"].as_str().unwrap()
+        )))
+        .query(&[("name", "a.txt")])
+        .bearer_auth(&token)
+        .body(b"hello".to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 503);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "scanner_down_refused");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(blob_count(&app), 0);
+}
