@@ -43,6 +43,8 @@ pub struct Settings {
     pub smtp: Option<crate::mail::transport::SmtpConfig>,
     pub mail_from: lettre::message::Mailbox,
     pub mail_max_attempts: u32,
+    /// Rescan clean, still shared files this long after their last scan; `None`: off.
+    pub rescan_interval: Option<Duration>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -106,6 +108,7 @@ struct RawSettings {
     smtp_ca: Option<String>,
     mail_from: Option<String>,
     mail_max_attempts: Option<String>,
+    rescan_interval: Option<String>,
 }
 
 /// Keys accepted in the file and (upper-cased, with `BOTE_`) in the environment.
@@ -133,6 +136,7 @@ const KEYS: &[&str] = &[
     "smtp_ca",
     "mail_from",
     "mail_max_attempts",
+    "rescan_interval",
 ];
 
 impl Settings {
@@ -209,6 +213,7 @@ impl RawSettings {
             "smtp_ca" => &mut self.smtp_ca,
             "mail_from" => &mut self.mail_from,
             "mail_max_attempts" => &mut self.mail_max_attempts,
+            "rescan_interval" => &mut self.rescan_interval,
             _ => return,
         };
         *slot = Some(value);
@@ -396,7 +401,13 @@ impl RawSettings {
             };
         let mail_max_attempts = count("BOTE_MAIL_MAX_ATTEMPTS", self.mail_max_attempts, 30)?;
 
+        let rescan_interval = match self.rescan_interval.as_deref().map(str::trim) {
+            None | Some("") | Some("off") => None,
+            Some(text) => Some(parse_duration(text).map_err(|p| bad("BOTE_RESCAN_INTERVAL", p))?),
+        };
+
         Ok(Settings {
+            rescan_interval,
             smtp,
             mail_from,
             mail_max_attempts,

@@ -50,8 +50,9 @@ pub struct NewFile<'a> {
 pub async fn insert(conn: &mut sqlx::AnyConnection, f: &NewFile<'_>) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO files (id, tenant_id, link_id, name, size, sha256, content_type, storage_key,
-            scan_state, scan_detail, scan_attempts, next_scan_at, uploaded_by, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, $11, $12, $13)",
+            scan_state, scan_detail, scan_attempts, next_scan_at, uploaded_by, created_at, scanned_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, $11, $12, $13,
+                 CASE WHEN $9 = 'pending' THEN NULL ELSE $13 END)",
     )
     .bind(f.id)
     .bind(f.tenant_id)
@@ -223,4 +224,43 @@ pub async fn release(
     .execute(&mut *conn)
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// Clean files of live links not scanned since `before`, claimed by moving their scan time to
+/// now (so one instance takes each).
+pub async fn claim_for_rescan(
+    db: &Db,
+    now: i64,
+    before: i64,
+    limit: i64,
+) -> sqlx::Result<Vec<StoredFile>> {
+    let due: Vec<StoredFile> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM files f
+         WHERE f.scan_state = 'clean' AND f.deleted_at IS NULL
+           AND COALESCE(f.scanned_at, f.created_at) < $1
+           AND EXISTS (SELECT 1 FROM links l WHERE l.id = f.link_id AND l.revoked_at IS NULL
+                       AND l.expires_at > $2)
+         ORDER BY COALESCE(f.scanned_at, f.created_at) LIMIT $3"
+    ))
+    .bind(before)
+    .bind(now)
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await?;
+    let mut claimed = Vec::new();
+    for f in due {
+        let done = sqlx::query(
+            "UPDATE files SET scanned_at = $1
+             WHERE id = $2 AND scan_state = 'clean' AND COALESCE(scanned_at, created_at) < $3",
+        )
+        .bind(now)
+        .bind(&f.id)
+        .bind(before)
+        .execute(&db.pool)
+        .await?;
+        if done.rows_affected() == 1 {
+            claimed.push(f);
+        }
+    }
+    Ok(claimed)
 }

@@ -3,6 +3,7 @@
 
 pub mod outbox;
 pub mod purge;
+pub mod rescan;
 pub mod scan_retry;
 pub mod sessions;
 

@@ -62,13 +62,14 @@ pub async fn apply_rescan(
     let mut tx = db.pool.begin().await?;
     let updated = sqlx::query(
         "UPDATE files SET scan_state = $1, scan_detail = $2, next_scan_at = NULL,
-            scan_attempts = scan_attempts + 1
+            scan_attempts = scan_attempts + 1, scanned_at = $5
          WHERE id = $3 AND tenant_id = $4 AND scan_state = 'pending' AND deleted_at IS NULL",
     )
     .bind(state)
     .bind(detail.as_deref())
     .bind(&file.id)
     .bind(&file.tenant_id)
+    .bind(crate::domain::time::now_ms())
     .execute(&mut *tx)
     .await?;
     if updated.rows_affected() == 0 {

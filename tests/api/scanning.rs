@@ -26,15 +26,34 @@ impl OwnClamd {
             .unwrap()
             .port();
         let text = std::fs::read_to_string(shared).unwrap();
+        // Its own copy of the signatures, so a test can teach it new ones.
+        let db = dir.path().join("db");
+        std::fs::create_dir_all(&db).unwrap();
+        let fixtures =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/clamav");
+        for entry in std::fs::read_dir(fixtures).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "ndb" || e == "hdb") {
+                std::fs::copy(&path, db.join(path.file_name().unwrap())).unwrap();
+            }
+        }
         let mut lines: Vec<String> = text
             .lines()
             .filter(|l| {
                 let key = l.split_whitespace().next().unwrap_or("");
-                !["TCPSocket", "LocalSocket", "PidFile", "LogFile"].contains(&key)
+                ![
+                    "TCPSocket",
+                    "LocalSocket",
+                    "PidFile",
+                    "LogFile",
+                    "DatabaseDirectory",
+                ]
+                .contains(&key)
             })
             .map(str::to_string)
             .collect();
         lines.push(format!("TCPSocket {port}"));
+        lines.push(format!("DatabaseDirectory {}", db.display()));
         let config = dir.path().join("clamd.conf");
         std::fs::write(&config, lines.join("\n")).unwrap();
         OwnClamd {
@@ -42,6 +61,17 @@ impl OwnClamd {
             config,
             child: None,
             _dir: dir,
+        }
+    }
+
+    fn db_dir(&self) -> std::path::PathBuf {
+        self.config.parent().unwrap().join("db")
+    }
+
+    fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
         }
     }
 
@@ -396,4 +426,149 @@ async fn tenant_may_refuse_uploads_while_the_scanner_is_down() {
     assert_eq!(body["error"]["code"], "scanner_down_refused");
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(blob_count(&app), 0);
+}
+
+#[tokio::test]
+async fn rescan_blocks_a_shared_file_that_new_signatures_recognise() {
+    let mut clamd = OwnClamd::prepare();
+    clamd.start().await;
+    let app = spawn_app_with(TestOptions::default().set("BOTE_CLAMD", &clamd.address())).await;
+    let (_, token) = app.api_user("clerk@stadt.example", Role::Staff).await;
+    let link = app
+        .create_link(&token, json!({"kind": "download", "title": "x"}))
+        .await;
+    let marker = format!("BOTE-LATER-KNOWN-{}", uuid::Uuid::new_v4().simple());
+    let file = app
+        .upload(
+            &token,
+            link["id"].as_str().unwrap(),
+            "harmlos.txt",
+            format!("text {marker} text").into_bytes(),
+        )
+        .await;
+    assert_eq!(file["scan"], "clean");
+    let path = path_of(link["url"].as_str().unwrap());
+    let file_url = app.url(&format!("{path}/files/{}", file["id"].as_str().unwrap()));
+    assert_eq!(
+        new_client()
+            .get(&file_url)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        200
+    );
+
+    // Tomorrow's signatures know this file.
+    clamd.stop();
+    std::fs::write(
+        clamd.db_dir().join("later.ndb"),
+        format!("Later.Known:0:*:{}\n", hex::encode(&marker)),
+    )
+    .unwrap();
+    clamd.start().await;
+    let settings = bote::config::Settings::from_sources(
+        None,
+        &[
+            ("BOTE_DATA_DIR".into(), app.data_dir().display().to_string()),
+            ("BOTE_CLAMD".into(), clamd.address()),
+        ],
+    )
+    .unwrap();
+    let store = bote::startup::blob_store(&settings).unwrap();
+    let scanner = bote::startup::scanner(&settings);
+    let day = Duration::from_secs(86_400);
+    assert_eq!(
+        bote::jobs::rescan::run_once(&app.db, &store, &scanner, &settings, day)
+            .await
+            .unwrap(),
+        0,
+        "not due yet"
+    );
+    sqlx::query("UPDATE files SET scanned_at = 0")
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        bote::jobs::rescan::run_once(&app.db, &store, &scanner, &settings, day)
+            .await
+            .unwrap(),
+        1
+    );
+
+    assert_eq!(
+        new_client()
+            .get(&file_url)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        404,
+        "blocked now"
+    );
+    let got: serde_json::Value = app
+        .api_get(
+            &token,
+            &format!("/api/v1/links/{}", link["id"].as_str().unwrap()),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(got["files"][0]["scan"], "infected");
+    let actions = app.audit_actions().await;
+    assert!(actions.contains(&("file.rescanned".into(), "refused".into())));
+}
+
+#[tokio::test]
+async fn clamd_killed_mid_scan_leaves_the_file_pending_and_unserved() {
+    let mut clamd = OwnClamd::prepare();
+    clamd.start().await;
+    let app = spawn_app_with(TestOptions::default().set("BOTE_CLAMD", &clamd.address())).await;
+    let (_, token) = app.api_user("clerk@stadt.example", Role::Staff).await;
+    let link = app
+        .create_link(&token, json!({"kind": "download", "title": "x"}))
+        .await;
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(2);
+    let body = reqwest::Body::wrap_stream(tokio_stream_from(rx));
+    let request = reqwest::Client::new()
+        .post(app.url(&format!(
+            "/api/v1/links/{}/files",
+            link["id"].as_str().unwrap()
+        )))
+        .query(&[("name", "halb.bin")])
+        .bearer_auth(&token)
+        .body(body)
+        .send();
+    let sender = async {
+        for _ in 0..4 {
+            tx.send(Ok(vec![7u8; 256 * 1024])).await.unwrap();
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        clamd.stop();
+        for _ in 0..4 {
+            tx.send(Ok(vec![7u8; 256 * 1024])).await.unwrap();
+        }
+        drop(tx);
+    };
+    let (res, ()) = tokio::join!(request, sender);
+    let res = res.unwrap();
+    assert_eq!(res.status().as_u16(), 201);
+    let file: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(file["scan"], "pending", "{file}");
+    let path = path_of(link["url"].as_str().unwrap());
+    let res = new_client()
+        .get(app.url(&format!("{path}/files/{}", file["id"].as_str().unwrap())))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 404);
+}
+
+fn tokio_stream_from(
+    mut rx: tokio::sync::mpsc::Receiver<Result<Vec<u8>, std::io::Error>>,
+) -> impl futures_util::Stream<Item = Result<Vec<u8>, std::io::Error>> {
+    futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx))
 }
