@@ -48,6 +48,10 @@ async fn staff_create_a_link_with_files_in_the_browser() {
     let pw_start = html.find("id=\"link-password\" readonly value=\"").unwrap() + 35;
     let password = &html[pw_start..pw_start + 19];
     assert_eq!(password.len(), 19, "generated password shown once");
+    assert!(
+        html.contains("virus.com") && html.contains("abgewiesen: Schadsoftware gefunden"),
+        "the rejected file is named at once"
+    );
 
     // The list and the detail page show the link, its files and their scan states.
     let list = app.get("/links").await.text().await.unwrap();

@@ -38,7 +38,14 @@ struct CreatedPage {
     id: String,
     url: String,
     generated_password: Option<String>,
-    files: usize,
+    files: Vec<ReceivedRow>,
+}
+
+/// One received file and what the scanner said, for the page right after creating the link.
+struct ReceivedRow {
+    name: String,
+    scan_key: &'static str,
+    detail: String,
 }
 
 fn may_create(user: &User) -> Result<&str, AppError> {
@@ -197,7 +204,7 @@ pub async fn submit(
     }
 }
 
-type Created = (String, String, Option<String>, usize);
+type Created = (String, String, Option<String>, Vec<ReceivedRow>);
 
 async fn create_link(
     state: &AppState,
@@ -214,7 +221,17 @@ async fn create_link(
     let generated = (fields.password_mode == "generate")
         .then(|| input.password.clone())
         .flatten();
-    let count = incoming.len();
+    let received: Vec<ReceivedRow> = incoming
+        .iter()
+        .map(|f| {
+            let (state, detail, _) = crate::sharing::scanning::outcome(f.data.verdict.as_ref(), 0);
+            ReceivedRow {
+                name: f.name.to_string(),
+                scan_key: super::scan_key(state),
+                detail: detail.unwrap_or_default(),
+            }
+        })
+        .collect();
     // On failure `create` has stored nothing in the database; the blobs are removed here.
     let keys: Vec<String> = incoming
         .iter()
@@ -230,7 +247,7 @@ async fn create_link(
     )
     .await
     {
-        Ok((id, token)) => Ok((id, token, generated, count)),
+        Ok((id, token)) => Ok((id, token, generated, received)),
         Err(e) => {
             for k in keys {
                 let _ = state.store.remove(&k).await;

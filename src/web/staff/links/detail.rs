@@ -52,16 +52,6 @@ struct DetailPage {
     events: Vec<EventRow>,
 }
 
-fn scan_key(state: &str) -> &'static str {
-    match state {
-        "clean" => "scan.clean",
-        "infected" => "scan.infected",
-        "unscannable" => "scan.unscannable",
-        "failed" => "scan.failed",
-        _ => "scan.pending",
-    }
-}
-
 pub async fn show(
     state: web::Data<AppState>,
     current: CurrentUser,
@@ -75,7 +65,7 @@ pub async fn show(
         .await?
         .into_iter()
         .map(|f| FileRow {
-            scan_key: scan_key(&f.scan_state),
+            scan_key: super::scan_key(&f.scan_state),
             scan_detail: f.scan_detail.unwrap_or_default(),
             size: human_size(f.size as u64),
             id: f.id,

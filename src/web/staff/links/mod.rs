@@ -38,3 +38,14 @@ pub fn state_key(state: crate::domain::link::LinkState) -> &'static str {
         Exhausted => "links.state_exhausted",
     }
 }
+
+/// The catalogue key of a file's scan state.
+pub fn scan_key(state: &str) -> &'static str {
+    match state {
+        "clean" => "scan.clean",
+        "infected" => "scan.infected",
+        "unscannable" => "scan.unscannable",
+        "failed" => "scan.failed",
+        _ => "scan.pending",
+    }
+}
