@@ -46,28 +46,44 @@ pub async fn link_for_user(
 /// Why a public token leads nowhere (for the record only; every case looks the same outside).
 pub type DeadReason = &'static str;
 
-/// The link behind a public token and whether it may be used right now. The row comes back for
-/// dead links too, so a refused access can be recorded in its tenant's trail.
-pub async fn public_link_for_record(
-    db: &Db,
-    token: &str,
-) -> sqlx::Result<(Option<PublicLink>, Result<(), DeadReason>)> {
+/// What a public token leads to right now.
+pub enum PublicAccess {
+    Live(PublicLink),
+    /// Every dead end looks the same outside; the row (when there is one) and the reason are
+    /// for the record only.
+    Dead {
+        link: Option<PublicLink>,
+        reason: DeadReason,
+    },
+}
+
+/// The link behind a public token and whether it may be used right now.
+pub async fn public_link(db: &Db, token: &str) -> sqlx::Result<PublicAccess> {
     if !looks_like_token(token) {
-        return Ok((None, Err("malformed token")));
+        return Ok(PublicAccess::Dead {
+            link: None,
+            reason: "malformed token",
+        });
     }
-    let found = links::by_token_hash(db, &secret_hash(token)).await?;
-    let verdict = match &found {
-        None => Err("unknown token"),
-        // Upload links never hand out what they received.
-        Some(f) if f.link.kind() != crate::domain::link::LinkKind::Download => {
-            Err("not a download link")
-        }
-        Some(f) => match f.link.state_at(now_ms()) {
-            LinkState::Active => Ok(()),
-            LinkState::Expired => Err("expired"),
-            LinkState::Revoked => Err("revoked"),
-            LinkState::Exhausted => Err("download limit reached"),
-        },
+    let Some(found) = links::by_token_hash(db, &secret_hash(token)).await? else {
+        return Ok(PublicAccess::Dead {
+            link: None,
+            reason: "unknown token",
+        });
     };
-    Ok((found, verdict))
+    let reason = if found.link.kind() != crate::domain::link::LinkKind::Download {
+        // Upload links never hand out what they received.
+        "not a download link"
+    } else {
+        match found.link.state_at(now_ms()) {
+            LinkState::Active => return Ok(PublicAccess::Live(found)),
+            LinkState::Expired => "expired",
+            LinkState::Revoked => "revoked",
+            LinkState::Exhausted => "download limit reached",
+        }
+    };
+    Ok(PublicAccess::Dead {
+        link: Some(found),
+        reason,
+    })
 }

@@ -98,6 +98,18 @@ pub trait CsrfProtected {
     fn csrf_token(&self) -> &str;
 }
 
+/// A form that carries nothing but its CSRF token (buttons such as revoke, delete, logout).
+#[derive(serde::Deserialize)]
+pub struct ButtonForm {
+    csrf_token: String,
+}
+
+impl CsrfProtected for ButtonForm {
+    fn csrf_token(&self) -> &str {
+        &self.csrf_token
+    }
+}
+
 /// A URL-encoded form whose CSRF token has been checked against the request's cookie. Every form
 /// handler takes this instead of `web::Form`, so none can forget the check.
 pub struct CsrfForm<T>(pub T);

@@ -67,22 +67,20 @@ async fn each_login_gets_a_new_session_id() {
 
 #[tokio::test]
 async fn idle_session_expires() {
-    let app = spawn_app_with(TestOptions::default().set("BOTE_SESSION_IDLE_TIMEOUT", "2s")).await;
+    let app = spawn_app_with(TestOptions::default().set("BOTE_SESSION_IDLE_TIMEOUT", "3s")).await;
     app.signed_in("anna@stadt.example", Role::Staff).await;
+    // Activity every 1.5 s keeps the session alive beyond the idle timeout...
+    for _ in 0..3 {
+        assert_eq!(
+            app.get("/").await.status().as_u16(),
+            200,
+            "activity keeps it alive"
+        );
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+    }
     assert_eq!(app.get("/").await.status().as_u16(), 200);
-    tokio::time::sleep(Duration::from_millis(1200)).await;
-    assert_eq!(
-        app.get("/").await.status().as_u16(),
-        200,
-        "activity keeps it alive"
-    );
-    tokio::time::sleep(Duration::from_millis(1200)).await;
-    assert_eq!(
-        app.get("/").await.status().as_u16(),
-        200,
-        "still alive after activity"
-    );
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    // ...and a pause longer than it ends the session.
+    tokio::time::sleep(Duration::from_millis(4000)).await;
     assert_eq!(app.get("/").await.status().as_u16(), 303, "idle too long");
     assert!(app
         .audit_actions()
@@ -95,15 +93,16 @@ async fn session_ends_at_the_absolute_limit_despite_activity() {
     let app = spawn_app_with(
         TestOptions::default()
             .set("BOTE_SESSION_IDLE_TIMEOUT", "1h")
-            .set("BOTE_SESSION_MAX_AGE", "2s"),
+            .set("BOTE_SESSION_MAX_AGE", "5s"),
     )
     .await;
     app.signed_in("anna@stadt.example", Role::Staff).await;
-    for _ in 0..2 {
+    let signed_in = std::time::Instant::now();
+    while signed_in.elapsed() < Duration::from_secs(3) {
         assert_eq!(app.get("/").await.status().as_u16(), 200);
-        tokio::time::sleep(Duration::from_millis(800)).await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
     }
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    tokio::time::sleep(Duration::from_secs(6).saturating_sub(signed_in.elapsed())).await;
     assert_eq!(app.get("/").await.status().as_u16(), 303);
 }
 

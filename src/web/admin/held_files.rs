@@ -12,7 +12,7 @@ use crate::error::AppError;
 use crate::sharing::links as sharing;
 use crate::startup::AppState;
 use crate::web::client::ClientInfo;
-use crate::web::ctx::{CsrfForm, CsrfProtected, PageCtx};
+use crate::web::ctx::{ButtonForm, CsrfForm, CsrfProtected, PageCtx};
 use crate::web::format::{date_time, human_size};
 use crate::web::render::{page, see_other};
 
@@ -111,23 +111,12 @@ pub async fn release(
     Ok(see_other("/admin/files"))
 }
 
-#[derive(Deserialize)]
-pub struct DeleteForm {
-    csrf_token: String,
-}
-
-impl CsrfProtected for DeleteForm {
-    fn csrf_token(&self) -> &str {
-        &self.csrf_token
-    }
-}
-
 pub async fn delete(
     state: web::Data<AppState>,
     current: CurrentUser,
     client: ClientInfo,
     id: web::Path<String>,
-    _form: CsrfForm<DeleteForm>,
+    _form: CsrfForm<ButtonForm>,
 ) -> Result<HttpResponse, AppError> {
     let tenant = admin_tenant(&current)?;
     if uuid::Uuid::parse_str(&id).is_err() {

@@ -3,7 +3,6 @@
 
 use actix_web::{web, HttpResponse};
 use askama::Template;
-use serde::Deserialize;
 
 use crate::audit::{self, Actor, AuditEvent, Outcome};
 use crate::auth::session::CurrentUser;
@@ -11,7 +10,7 @@ use crate::error::AppError;
 use crate::mail::outbox;
 use crate::startup::AppState;
 use crate::web::client::ClientInfo;
-use crate::web::ctx::{CsrfForm, CsrfProtected, PageCtx};
+use crate::web::ctx::{ButtonForm, CsrfForm, PageCtx};
 use crate::web::format::date_time;
 use crate::web::render::{page, see_other};
 
@@ -63,23 +62,12 @@ pub async fn list(
     page(&OutboxPage { ctx, relay, rows })
 }
 
-#[derive(Deserialize)]
-pub struct RetryForm {
-    csrf_token: String,
-}
-
-impl CsrfProtected for RetryForm {
-    fn csrf_token(&self) -> &str {
-        &self.csrf_token
-    }
-}
-
 pub async fn retry(
     state: web::Data<AppState>,
     current: CurrentUser,
     client: ClientInfo,
     id: web::Path<String>,
-    _form: CsrfForm<RetryForm>,
+    _form: CsrfForm<ButtonForm>,
 ) -> Result<HttpResponse, AppError> {
     let tenant = admin_tenant(&current)?;
     if uuid::Uuid::parse_str(&id).is_err() || !outbox::retry_failed(&state.db, tenant, &id).await? {

@@ -15,7 +15,8 @@ use crate::domain::byte_range::{self, RangeRequest};
 use crate::domain::file_name::FileName;
 use crate::domain::time::now_ms;
 use crate::error::AppError;
-use crate::sharing::{access, grants, unlock};
+use crate::sharing::access::{self, PublicAccess};
+use crate::sharing::{grants, unlock};
 use crate::startup::AppState;
 use crate::web::client::ClientInfo;
 use crate::web::ctx::PageCtx;
@@ -32,7 +33,6 @@ pub async fn file(
     let (token, file_id) = path.into_inner();
     let file_id_for_record = uuid::Uuid::parse_str(&file_id).ok().map(|u| u.to_string());
     let action = "file.downloaded";
-    let (found, alive) = access::public_link_for_record(&state.db, &token).await?;
     let resuming = req
         .headers()
         .get(header::RANGE)
@@ -40,35 +40,35 @@ pub async fn file(
         .is_some_and(|r| {
             !r.trim_start().starts_with("bytes=0-") && !r.trim_start().starts_with("bytes=-")
         });
-    let found = match (found, alive) {
-        (Some(f), Ok(())) => f,
+    let found = match access::public_link(&state.db, &token).await? {
+        PublicAccess::Live(found) => found,
         // A used-up link still lets the holder of a grant resume that file.
-        (Some(f), Err("download limit reached"))
-            if resuming
-                && file_id_for_record.is_some()
-                && grants::holds(
-                    &state.db,
-                    &req,
-                    &f.link.id,
-                    file_id_for_record.as_deref().unwrap_or_default(),
-                )
-                .await? =>
+        PublicAccess::Dead {
+            link: Some(found),
+            reason: "download limit reached",
+        } if resuming
+            && grants::holds(
+                &state.db,
+                &req,
+                &found.link.id,
+                file_id_for_record.as_deref().unwrap_or_default(),
+            )
+            .await? =>
         {
-            f
+            found
         }
-        (f, Err(reason)) => {
+        PublicAccess::Dead { link, reason } => {
             return refuse(
                 &state,
                 ctx,
                 &client,
                 action,
-                f.as_ref(),
+                link.as_ref(),
                 file_id_for_record.as_deref(),
                 reason,
             )
             .await
         }
-        (None, Ok(())) => unreachable!("a live link has a row"),
     };
     let refuse_here = |reason: &'static str| {
         let found = found.clone();

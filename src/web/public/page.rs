@@ -9,7 +9,7 @@ use crate::audit::{self, Actor, AuditEvent, Outcome};
 use crate::db::files::{self, StoredFile};
 use crate::db::links::PublicLink;
 use crate::error::AppError;
-use crate::sharing::access;
+use crate::sharing::access::{self, PublicAccess};
 use crate::sharing::unlock::{self, UnlockResult};
 use crate::startup::AppState;
 use crate::web::client::ClientInfo;
@@ -93,22 +93,20 @@ pub async fn show(
     token: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let token = token.into_inner();
-    let (found, alive) = access::public_link_for_record(&state.db, &token).await?;
-    let found = match (found, alive) {
-        (Some(f), Ok(())) => f,
-        (f, Err(reason)) => {
+    let found = match access::public_link(&state.db, &token).await? {
+        PublicAccess::Live(found) => found,
+        PublicAccess::Dead { link, reason } => {
             return refuse(
                 &state,
                 ctx,
                 &client,
                 "link.opened",
-                f.as_ref(),
+                link.as_ref(),
                 None,
                 reason,
             )
             .await
         }
-        (None, Ok(())) => unreachable!("a live link has a row"),
     };
     let unlocked = unlock::is_unlocked(&state.db, &req, &found.link).await?;
     let mut e = AuditEvent::new("link.opened", Outcome::Success, Actor::External)
@@ -140,22 +138,20 @@ pub async fn unlock(
     form: CsrfForm<UnlockForm>,
 ) -> Result<HttpResponse, AppError> {
     let token = token.into_inner();
-    let (found, alive) = access::public_link_for_record(&state.db, &token).await?;
-    let found = match (found, alive) {
-        (Some(f), Ok(())) => f,
-        (f, Err(reason)) => {
+    let found = match access::public_link(&state.db, &token).await? {
+        PublicAccess::Live(found) => found,
+        PublicAccess::Dead { link, reason } => {
             return refuse(
                 &state,
                 ctx,
                 &client,
                 "link.unlock",
-                f.as_ref(),
+                link.as_ref(),
                 None,
                 reason,
             )
             .await
         }
-        (None, Ok(())) => unreachable!("a live link has a row"),
     };
     if !found.link.has_password() {
         return Ok(see_other(&format!("/s/{token}")));

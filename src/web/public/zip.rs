@@ -9,7 +9,8 @@ use crate::db::{files, links};
 use crate::domain::file_name::FileName;
 use crate::domain::time::{from_ms, now_ms};
 use crate::error::AppError;
-use crate::sharing::{access, unlock};
+use crate::sharing::access::{self, PublicAccess};
+use crate::sharing::unlock;
 use crate::startup::AppState;
 use crate::storage::zip_stream::{unique_names, zip_len, zip_stream, ZipEntry};
 use crate::web::client::ClientInfo;
@@ -25,13 +26,11 @@ pub async fn all(
     token: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let action = "zip.downloaded";
-    let (found, alive) = access::public_link_for_record(&state.db, &token).await?;
-    let found = match (found, alive) {
-        (Some(f), Ok(())) => f,
-        (f, Err(reason)) => {
-            return refuse(&state, ctx, &client, action, f.as_ref(), None, reason).await
+    let found = match access::public_link(&state.db, &token).await? {
+        PublicAccess::Live(found) => found,
+        PublicAccess::Dead { link, reason } => {
+            return refuse(&state, ctx, &client, action, link.as_ref(), None, reason).await
         }
-        (None, Ok(())) => unreachable!("a live link has a row"),
     };
     if !unlock::is_unlocked(&state.db, &req, &found.link).await? {
         return refuse(

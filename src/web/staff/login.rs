@@ -12,7 +12,7 @@ use crate::db::sessions;
 use crate::error::AppError;
 use crate::startup::AppState;
 use crate::web::client::ClientInfo;
-use crate::web::ctx::{CsrfForm, CsrfProtected, PageCtx};
+use crate::web::ctx::{ButtonForm, CsrfForm, CsrfProtected, PageCtx};
 use crate::web::render::{page, page_with_status, safe_local_path, see_other};
 
 #[derive(Template)]
@@ -95,22 +95,11 @@ pub async fn submit(
     )
 }
 
-#[derive(Deserialize)]
-pub struct LogoutForm {
-    csrf_token: String,
-}
-
-impl CsrfProtected for LogoutForm {
-    fn csrf_token(&self) -> &str {
-        &self.csrf_token
-    }
-}
-
 pub async fn logout(
     req: HttpRequest,
     state: web::Data<AppState>,
     client: ClientInfo,
-    _form: CsrfForm<LogoutForm>,
+    _form: CsrfForm<ButtonForm>,
 ) -> Result<HttpResponse, AppError> {
     if let Some(CurrentUser { user, session_hash }) = session::current(&req).await? {
         sessions::delete(&state.db, &session_hash).await?;

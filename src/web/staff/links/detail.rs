@@ -3,7 +3,6 @@
 
 use actix_web::{web, HttpResponse};
 use askama::Template;
-use serde::Deserialize;
 
 use crate::audit::query;
 use crate::auth::session::CurrentUser;
@@ -13,7 +12,7 @@ use crate::sharing::access::{self, LinkAccess};
 use crate::sharing::links as sharing;
 use crate::startup::AppState;
 use crate::web::client::ClientInfo;
-use crate::web::ctx::{CsrfForm, CsrfProtected, PageCtx};
+use crate::web::ctx::{ButtonForm, CsrfForm, PageCtx};
 use crate::web::format::{date_time, human_size};
 use crate::web::render::{page, see_other};
 
@@ -118,23 +117,12 @@ pub async fn show(
     })
 }
 
-#[derive(Deserialize)]
-pub struct RevokeForm {
-    csrf_token: String,
-}
-
-impl CsrfProtected for RevokeForm {
-    fn csrf_token(&self) -> &str {
-        &self.csrf_token
-    }
-}
-
 pub async fn revoke(
     state: web::Data<AppState>,
     current: CurrentUser,
     client: ClientInfo,
     id: web::Path<String>,
-    _form: CsrfForm<RevokeForm>,
+    _form: CsrfForm<ButtonForm>,
 ) -> Result<HttpResponse, AppError> {
     let (link, access) = access::link_for_user(&state.db, &current.user, &id)
         .await?

@@ -22,7 +22,7 @@ use crate::sharing::policy;
 use crate::startup::AppState;
 use crate::web::api::links::{expiry_error, ingest_error};
 use crate::web::client::ClientInfo;
-use crate::web::ctx::{CsrfForm, CsrfProtected, PageCtx};
+use crate::web::ctx::{ButtonForm, CsrfForm, CsrfProtected, PageCtx};
 use crate::web::format::date_time;
 use crate::web::render::{page, see_other};
 
@@ -265,23 +265,12 @@ pub async fn add_files(
     Ok(see_other(&format!("/links/{}", link.id)))
 }
 
-#[derive(Deserialize)]
-pub struct RemoveForm {
-    csrf_token: String,
-}
-
-impl CsrfProtected for RemoveForm {
-    fn csrf_token(&self) -> &str {
-        &self.csrf_token
-    }
-}
-
 pub async fn remove_file(
     state: web::Data<AppState>,
     current: CurrentUser,
     client: ClientInfo,
     path: web::Path<(String, String)>,
-    _form: CsrfForm<RemoveForm>,
+    _form: CsrfForm<ButtonForm>,
 ) -> Result<HttpResponse, AppError> {
     let (id, file_id) = path.into_inner();
     let link = manageable(&state, &current, &id).await?;
