@@ -21,6 +21,8 @@ pub struct StoredFile {
     pub uploaded_by: Option<String>,
     pub created_at: i64,
     pub deleted_at: Option<i64>,
+    /// The partner's submission that brought the file (upload links only).
+    pub submission_id: Option<String>,
 }
 
 impl StoredFile {
@@ -30,7 +32,7 @@ impl StoredFile {
 }
 
 const COLUMNS: &str = "id, tenant_id, link_id, name, size, sha256, content_type, storage_key, \
-     scan_state, scan_detail, scan_attempts, uploaded_by, created_at, deleted_at";
+     scan_state, scan_detail, scan_attempts, uploaded_by, created_at, deleted_at, submission_id";
 
 pub struct NewFile<'a> {
     pub id: &'a str,
@@ -45,14 +47,16 @@ pub struct NewFile<'a> {
     pub scan_detail: Option<&'a str>,
     pub next_scan_at: Option<i64>,
     pub uploaded_by: Option<&'a str>,
+    pub submission_id: Option<&'a str>,
 }
 
 pub async fn insert(conn: &mut sqlx::AnyConnection, f: &NewFile<'_>) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO files (id, tenant_id, link_id, name, size, sha256, content_type, storage_key,
-            scan_state, scan_detail, scan_attempts, next_scan_at, uploaded_by, created_at, scanned_at)
+            scan_state, scan_detail, scan_attempts, next_scan_at, uploaded_by, created_at, scanned_at,
+            submission_id)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, $11, $12, $13,
-                 CASE WHEN $9 = 'pending' THEN NULL ELSE $13 END)",
+                 CASE WHEN $9 = 'pending' THEN NULL ELSE $13 END, $14)",
     )
     .bind(f.id)
     .bind(f.tenant_id)
@@ -67,6 +71,7 @@ pub async fn insert(conn: &mut sqlx::AnyConnection, f: &NewFile<'_>) -> sqlx::Re
     .bind(f.next_scan_at)
     .bind(f.uploaded_by)
     .bind(now_ms())
+    .bind(f.submission_id)
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -101,6 +106,21 @@ pub async fn in_link(db: &Db, link_id: &str, file_id: &str) -> sqlx::Result<Opti
     .bind(file_id)
     .bind(link_id)
     .fetch_optional(&db.pool)
+    .await
+}
+
+/// The files one submission brought (deleted ones too: the receipt names what was received).
+pub async fn of_submission(
+    db: &Db,
+    link_id: &str,
+    submission_id: &str,
+) -> sqlx::Result<Vec<StoredFile>> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM files WHERE link_id = $1 AND submission_id = $2 ORDER BY created_at, id"
+    ))
+    .bind(link_id)
+    .bind(submission_id)
+    .fetch_all(&db.pool)
     .await
 }
 

@@ -24,23 +24,45 @@ pub struct Link {
     pub purged_at: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
+    pub max_files: Option<i64>,
+    pub max_bytes: Option<i64>,
+    pub max_file_bytes: Option<i64>,
+    pub allowed_types: Option<String>,
+    pub require_identity: i64,
+    pub notify_uploads: i64,
+    pub single_use: i64,
+    pub closed_at: Option<i64>,
+    pub received_files: i64,
+    pub received_bytes: i64,
 }
 
 impl Link {
-    /// The state at `now`: revoked wins, then expiry (exact to the millisecond), then the
-    /// download limit.
+    /// The state at `now`: revoked wins, then expiry (exact to the millisecond), then a close
+    /// by staff (or by a single-use link's submission), then the link's limits.
     pub fn state_at(&self, now: i64) -> LinkState {
         if self.revoked_at.is_some() {
             LinkState::Revoked
         } else if now >= self.expires_at {
             LinkState::Expired
-        } else if self
-            .max_downloads
-            .is_some_and(|max| self.download_count >= max)
-        {
+        } else if self.closed_at.is_some() {
+            LinkState::Closed
+        } else if self.used_up() {
             LinkState::Exhausted
         } else {
             LinkState::Active
+        }
+    }
+
+    /// A download link's download limit, or an upload link's file or byte budget, is used up.
+    fn used_up(&self) -> bool {
+        match self.kind() {
+            LinkKind::Download => self
+                .max_downloads
+                .is_some_and(|max| self.download_count >= max),
+            LinkKind::Upload => {
+                self.max_files.is_some_and(|m| self.received_files >= m)
+                    || self.max_bytes.is_some_and(|m| self.received_bytes >= m)
+            }
         }
     }
 
@@ -59,7 +81,9 @@ impl Link {
 
 pub const COLUMNS: &str = "l.id, l.tenant_id, l.owner_id, l.kind, l.title, l.message, l.expires_at, \
      l.token_sealed, l.password_hash, l.password_version, l.max_downloads, l.download_count, l.revoked_at, \
-     l.purged_at, l.created_at, l.updated_at";
+     l.purged_at, l.created_at, l.updated_at, l.max_files, l.max_bytes, l.max_file_bytes, \
+     l.allowed_types, l.require_identity, l.notify_uploads, l.single_use, l.closed_at, \
+     l.received_files, l.received_bytes";
 
 /// A link with what its public page shows about the sender.
 #[derive(Debug, Clone, FromRow)]
@@ -127,6 +151,21 @@ pub struct NewLink<'a> {
     pub expires_at: i64,
     pub password_hash: Option<&'a str>,
     pub max_downloads: Option<i64>,
+    /// What an upload link accepts (`None` for download links).
+    pub upload: Option<&'a UploadRules>,
+}
+
+/// What an upload link accepts from partners.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UploadRules {
+    pub max_files: Option<i64>,
+    pub max_bytes: Option<i64>,
+    pub max_file_bytes: Option<i64>,
+    /// Keys of `domain::file_type`, comma separated; `None` accepts any type.
+    pub allowed_types: Option<String>,
+    pub require_identity: bool,
+    pub notify_uploads: bool,
+    pub single_use: bool,
 }
 
 pub async fn insert(conn: &mut sqlx::AnyConnection, new: &NewLink<'_>) -> sqlx::Result<String> {
@@ -135,8 +174,10 @@ pub async fn insert(conn: &mut sqlx::AnyConnection, new: &NewLink<'_>) -> sqlx::
     sqlx::query(
         "INSERT INTO links (id, tenant_id, owner_id, kind, token_hash, token_sealed, title, message,
             expires_at, password_hash, password_version, max_downloads, download_count, created_at,
-            updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, $11, 0, $12, $12)",
+            updated_at, max_files, max_bytes, max_file_bytes, allowed_types, require_identity,
+            notify_uploads, single_use)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, $11, 0, $12, $12, $13, $14, $15, $16,
+            $17, $18, $19)",
     )
     .bind(&id)
     .bind(new.tenant_id)
@@ -150,6 +191,13 @@ pub async fn insert(conn: &mut sqlx::AnyConnection, new: &NewLink<'_>) -> sqlx::
     .bind(new.password_hash)
     .bind(new.max_downloads)
     .bind(now)
+    .bind(new.upload.and_then(|u| u.max_files))
+    .bind(new.upload.and_then(|u| u.max_bytes))
+    .bind(new.upload.and_then(|u| u.max_file_bytes))
+    .bind(new.upload.and_then(|u| u.allowed_types.clone()))
+    .bind(new.upload.is_some_and(|u| u.require_identity) as i64)
+    .bind(new.upload.is_some_and(|u| u.notify_uploads) as i64)
+    .bind(new.upload.is_some_and(|u| u.single_use) as i64)
     .execute(&mut *conn)
     .await?;
     Ok(id)
@@ -166,6 +214,70 @@ pub async fn claim_download(db: &Db, link_id: &str, now: i64) -> sqlx::Result<bo
     .bind(link_id)
     .bind(now)
     .execute(&db.pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Takes one submission's files and bytes out of an upload link's budget, in one statement, so
+/// that concurrent submissions can never exceed the limits together; a single-use link closes
+/// with it. False when the link ended or the budget does not suffice.
+pub async fn claim_submission(
+    conn: &mut sqlx::AnyConnection,
+    link_id: &str,
+    files: i64,
+    bytes: i64,
+    now: i64,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE links SET received_files = received_files + $2,
+            received_bytes = received_bytes + $3,
+            closed_at = CASE WHEN single_use = 1 THEN $4 ELSE closed_at END
+         WHERE id = $1 AND kind = 'upload' AND revoked_at IS NULL AND closed_at IS NULL
+           AND expires_at > $4
+           AND (max_files IS NULL OR received_files + $2 <= max_files)
+           AND (max_bytes IS NULL OR received_bytes + $3 <= max_bytes)",
+    )
+    .bind(link_id)
+    .bind(files)
+    .bind(bytes)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Closes an upload link (no more submissions) until it is reopened.
+pub async fn close(conn: &mut sqlx::AnyConnection, link: &Link, now: i64) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE links SET closed_at = $1, updated_at = $1
+         WHERE id = $2 AND tenant_id = $3 AND kind = 'upload' AND closed_at IS NULL
+           AND revoked_at IS NULL",
+    )
+    .bind(now)
+    .bind(&link.id)
+    .bind(&link.tenant_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Opens a closed or expired upload link again until `expires_at` (never a revoked one).
+pub async fn reopen(
+    conn: &mut sqlx::AnyConnection,
+    link: &Link,
+    expires_at: i64,
+    now: i64,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE links SET closed_at = NULL, expires_at = $1, updated_at = $2
+         WHERE id = $3 AND tenant_id = $4 AND kind = 'upload' AND revoked_at IS NULL
+           AND purged_at IS NULL AND (closed_at IS NOT NULL OR expires_at <= $2)",
+    )
+    .bind(expires_at)
+    .bind(now)
+    .bind(&link.id)
+    .bind(&link.tenant_id)
+    .execute(&mut *conn)
     .await?;
     Ok(done.rows_affected() == 1)
 }

@@ -7,6 +7,7 @@ pub mod api_tokens;
 pub mod files;
 pub mod links;
 pub mod sessions;
+pub mod submissions;
 pub mod tenants;
 pub mod throttle;
 pub mod unlocks;

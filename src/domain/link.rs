@@ -33,6 +33,8 @@ pub enum LinkState {
     Active,
     Expired,
     Revoked,
+    /// An upload link closed by staff, or by the one submission of a single-use link.
+    Closed,
     Exhausted,
 }
 
@@ -42,6 +44,7 @@ impl LinkState {
             LinkState::Active => "active",
             LinkState::Expired => "expired",
             LinkState::Revoked => "revoked",
+            LinkState::Closed => "closed",
             LinkState::Exhausted => "exhausted",
         }
     }

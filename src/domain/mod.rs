@@ -4,6 +4,7 @@ pub mod byte_range;
 pub mod duration;
 pub mod email;
 pub mod file_name;
+pub mod file_type;
 pub mod link;
 pub mod role;
 pub mod secret;

@@ -122,6 +122,11 @@ impl Tr {
         self.0.t(key)
     }
 
+    /// The message with `{name}` placeholders filled in.
+    pub fn getf(&self, key: &str, args: &[(&str, &str)]) -> String {
+        self.0.tf(key, args)
+    }
+
     pub fn code(&self) -> &'static str {
         self.0.code()
     }
@@ -170,13 +175,26 @@ mod tests {
                 continue;
             }
             let text = std::fs::read_to_string(&path).unwrap_or_default();
-            for marker in ["tr.get(\"", ".t(\"", ".tf(\"", "msg!(\""] {
+            for marker in ["tr.get(\"", "tr.getf(\"", ".t(\"", ".tf(\"", "msg!(\""] {
                 for piece in text.split(marker).skip(1) {
                     if let Some(end) = piece.find('"') {
                         let key = &piece[..end];
                         if !key.is_empty() && key.contains('.') && !key.contains(' ') {
                             out.insert(key.to_string());
                         }
+                    }
+                }
+            }
+            // Error messages are passed around as key constants before they are shown.
+            for piece in text.split("\"error.").skip(1) {
+                if let Some(end) = piece.find('"') {
+                    let rest = &piece[..end];
+                    if !rest.is_empty()
+                        && !rest.contains(' ')
+                        && !rest.contains('{')
+                        && rest != "html"
+                    {
+                        out.insert(format!("error.{rest}"));
                     }
                 }
             }

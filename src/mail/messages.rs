@@ -120,6 +120,59 @@ pub fn file_not_available(
     }
 }
 
+/// One submission to an upload link: who sent what, and what the scanner said about each file.
+pub fn files_received(
+    settings: &Settings,
+    lang: Lang,
+    link: &Link,
+    sender: &(Option<String>, Option<String>),
+    files: &[(String, i64, String, Option<String>)],
+) -> Notice {
+    let title = one_line(&link.title);
+    let who = match sender {
+        (Some(n), Some(e)) => format!("{n} <{e}>"),
+        (Some(n), None) => n.clone(),
+        (None, Some(e)) => e.clone(),
+        (None, None) => lang.t("mail.received_anonymous").to_string(),
+    };
+    let mut lines = vec![lang.tf(
+        "mail.received_text",
+        &[("title", &title), ("sender", &one_line(&who))],
+    )];
+    for (name, size, state, detail) in files {
+        let verdict = lang.t(match state.as_str() {
+            "clean" => "mail.verdict_clean",
+            "infected" => "mail.verdict_infected",
+            "unscannable" => "mail.verdict_held",
+            _ => "mail.verdict_pending",
+        });
+        let mut line = format!(
+            "{} ({}): {verdict}",
+            one_line(name),
+            crate::web::format::human_size(*size as u64)
+        );
+        if state == "infected" {
+            if let Some(d) = detail {
+                line.push_str(&format!(" ({})", one_line(d)));
+            }
+        }
+        lines.push(line);
+    }
+    Notice {
+        lang,
+        subject: lang.tf(
+            "mail.received_subject",
+            &[("title", &title), ("count", &files.len().to_string())],
+        ),
+        heading: lang.tf(
+            "mail.received_subject",
+            &[("title", &title), ("count", &files.len().to_string())],
+        ),
+        lines,
+        link: Some(settings.public_url(&format!("links/{}", link.id))),
+    }
+}
+
 pub struct SharedLink<'a> {
     pub title: &'a str,
     pub message: &'a str,
@@ -128,12 +181,18 @@ pub struct SharedLink<'a> {
     pub url: &'a str,
     pub expires: &'a str,
     pub has_password: bool,
+    /// An upload link asks the recipient to send files instead of fetching them.
+    pub upload: bool,
 }
 
 /// A download link mailed to its recipients. The password never goes into a mail.
 pub fn link_shared(lang: Lang, s: &SharedLink<'_>) -> Notice {
     let mut lines = vec![lang.tf(
-        "mail.shared_text",
+        if s.upload {
+            "mail.shared_upload_text"
+        } else {
+            "mail.shared_text"
+        },
         &[("sender", s.sender), ("tenant", s.tenant)],
     )];
     if !s.message.is_empty() {
@@ -145,7 +204,14 @@ pub fn link_shared(lang: Lang, s: &SharedLink<'_>) -> Notice {
     }
     Notice {
         lang,
-        subject: lang.tf("mail.shared_subject", &[("title", &one_line(s.title))]),
+        subject: lang.tf(
+            if s.upload {
+                "mail.shared_upload_subject"
+            } else {
+                "mail.shared_subject"
+            },
+            &[("title", &one_line(s.title))],
+        ),
         heading: one_line(s.title),
         lines,
         link: Some(s.url.to_string()),

@@ -4,7 +4,7 @@
 use crate::db::links::{self, Link, PublicLink};
 use crate::db::users::User;
 use crate::db::Db;
-use crate::domain::link::LinkState;
+use crate::domain::link::{LinkKind, LinkState};
 use crate::domain::role::Role;
 use crate::domain::secret::{looks_like_token, secret_hash};
 use crate::domain::time::now_ms;
@@ -57,8 +57,10 @@ pub enum PublicAccess {
     },
 }
 
-/// The link behind a public token and whether it may be used right now.
-pub async fn public_link(db: &Db, token: &str) -> sqlx::Result<PublicAccess> {
+/// The link behind a public token and whether it may be used right now for `kind`: the
+/// download routes take only download links and the upload route only upload links, so an
+/// upload link never hands out what it received.
+pub async fn public_link(db: &Db, token: &str, kind: LinkKind) -> sqlx::Result<PublicAccess> {
     if !looks_like_token(token) {
         return Ok(PublicAccess::Dead {
             link: None,
@@ -71,19 +73,47 @@ pub async fn public_link(db: &Db, token: &str) -> sqlx::Result<PublicAccess> {
             reason: "unknown token",
         });
     };
-    let reason = if found.link.kind() != crate::domain::link::LinkKind::Download {
-        // Upload links never hand out what they received.
-        "not a download link"
+    let reason = if found.link.kind() != kind {
+        match kind {
+            LinkKind::Download => "not a download link",
+            LinkKind::Upload => "not an upload link",
+        }
     } else {
         match found.link.state_at(now_ms()) {
             LinkState::Active => return Ok(PublicAccess::Live(found)),
             LinkState::Expired => "expired",
             LinkState::Revoked => "revoked",
-            LinkState::Exhausted => "download limit reached",
+            LinkState::Closed => "closed",
+            LinkState::Exhausted => match kind {
+                LinkKind::Download => "download limit reached",
+                LinkKind::Upload => "upload limit reached",
+            },
         }
     };
     Ok(PublicAccess::Dead {
         link: Some(found),
         reason,
     })
+}
+
+/// The kind of link behind a public token, for the page that serves both kinds; `None` when the
+/// token leads nowhere (the caller then asks `public_link` for the reason).
+pub async fn public_kind(db: &Db, token: &str) -> sqlx::Result<Option<LinkKind>> {
+    if !looks_like_token(token) {
+        return Ok(None);
+    }
+    Ok(links::by_token_hash(db, &secret_hash(token))
+        .await?
+        .map(|f| f.link.kind()))
+}
+
+/// The upload link behind a public token in whatever state, for the receipts of its earlier
+/// submissions (each still needs its own receipt cookie).
+pub async fn upload_link_for_receipt(db: &Db, token: &str) -> sqlx::Result<Option<PublicLink>> {
+    if !looks_like_token(token) {
+        return Ok(None);
+    }
+    Ok(links::by_token_hash(db, &secret_hash(token))
+        .await?
+        .filter(|f| f.link.kind() == LinkKind::Upload && f.link.purged_at.is_none()))
 }

@@ -32,6 +32,8 @@ pub struct LinkInput {
     pub expires_at: i64,
     pub password: Option<String>,
     pub max_downloads: Option<i64>,
+    /// What an upload link accepts (`None` for a download link).
+    pub upload: Option<crate::db::links::UploadRules>,
 }
 
 /// Trims and checks free text: no control characters except line breaks and tabs in messages.
@@ -88,6 +90,42 @@ pub fn check_max_downloads(n: i64) -> Result<i64, AppError> {
     } else {
         Err(AppError::BadRequest("error.max_downloads"))
     }
+}
+
+/// Checks the limits staff set for an upload link: counts and sizes positive, a file never
+/// larger than the deployment accepts, allowed types from the catalogue.
+#[allow(clippy::too_many_arguments)]
+pub fn upload_rules<'a>(
+    settings: &crate::config::Settings,
+    max_files: Option<i64>,
+    max_bytes: Option<i64>,
+    max_file_bytes: Option<i64>,
+    allowed_types: impl IntoIterator<Item = &'a str>,
+    require_identity: bool,
+    notify_uploads: bool,
+    single_use: bool,
+) -> Result<crate::db::links::UploadRules, AppError> {
+    if max_files.is_some_and(|n| !(1..=10_000).contains(&n)) {
+        return Err(AppError::BadRequest("error.max_files"));
+    }
+    if max_bytes.is_some_and(|n| n < 1) {
+        return Err(AppError::BadRequest("error.max_bytes"));
+    }
+    if max_file_bytes.is_some_and(|n| n < 1 || n as u64 > settings.max_file_bytes) {
+        return Err(AppError::BadRequest("error.max_file_bytes"));
+    }
+    let types = crate::domain::file_type::parse_list(allowed_types)
+        .map_err(|_| AppError::BadRequest("error.allowed_types"))?;
+    Ok(crate::db::links::UploadRules {
+        max_files,
+        max_bytes,
+        max_file_bytes,
+        allowed_types: (!types.is_empty())
+            .then(|| types.iter().map(|t| t.key).collect::<Vec<_>>().join(",")),
+        require_identity,
+        notify_uploads,
+        single_use,
+    })
 }
 
 /// A password that is easy to read out on the phone: 4 groups of 4 from an unambiguous alphabet
@@ -182,6 +220,7 @@ pub async fn create(
             expires_at: input.expires_at,
             password_hash: password_hash.as_deref(),
             max_downloads: input.max_downloads,
+            upload: input.upload.as_ref(),
         },
     )
     .await?;
@@ -212,7 +251,9 @@ pub async fn create(
     }
     let mut infected = Vec::new();
     let attach = Attach {
-        user: owner,
+        actor: Actor::user(owner),
+        uploaded_by: Some(&owner.id),
+        submission: None,
         tenant_id: &tenant_id,
         link_id: &link_id,
         client,
@@ -258,6 +299,7 @@ async fn mail_link(
                 url: &url,
                 expires: &expires,
                 has_password: input.password.is_some(),
+                upload: input.upload.is_some(),
             },
         );
         let mut mail = notice.into_mail("link_shared", Some(tenant_id), &tenant_name, to.as_str());
@@ -290,7 +332,9 @@ pub async fn add_file(
         .await?;
     let id = new_id();
     let attach = Attach {
-        user,
+        actor: Actor::user(user),
+        uploaded_by: Some(&user.id),
+        submission: None,
         tenant_id: &link.tenant_id,
         link_id: &link.id,
         client,
@@ -315,24 +359,28 @@ pub async fn add_file(
     }
 }
 
-/// Where a received file goes and who brought it.
-struct Attach<'a> {
-    user: &'a User,
-    tenant_id: &'a str,
-    link_id: &'a str,
-    client: Option<&'a ClientInfo>,
-    settings: &'a crate::config::Settings,
+/// Where a received file goes and who brought it: staff (`uploaded_by`) or a partner's
+/// submission to an upload link.
+pub(super) struct Attach<'a> {
+    pub actor: Actor,
+    pub uploaded_by: Option<&'a str>,
+    pub submission: Option<&'a crate::db::submissions::Submission>,
+    pub tenant_id: &'a str,
+    pub link_id: &'a str,
+    pub client: Option<&'a ClientInfo>,
+    pub settings: &'a crate::config::Settings,
 }
 
 /// Inserts the file row, its audit records and, for a rejected or held file, the notices to the
 /// owner and admins; returns the storage key to delete when the file was infected.
-async fn insert_file(
+pub(super) async fn insert_file(
     tx: &mut sqlx::AnyConnection,
     at: &Attach<'_>,
     file: &Incoming,
     file_id: &str,
 ) -> Result<Option<String>, AppError> {
-    let (user, tenant_id, link_id, client) = (at.user, at.tenant_id, at.link_id, at.client);
+    let (tenant_id, link_id, client) = (at.tenant_id, at.link_id, at.client);
+    let submission_id = at.submission.map(|s| s.id.as_str());
     let (state, detail, next) = scanning::outcome(file.data.verdict.as_ref(), 0);
     files::insert(
         tx,
@@ -348,15 +396,27 @@ async fn insert_file(
             scan_state: state,
             scan_detail: detail.as_deref(),
             next_scan_at: next,
-            uploaded_by: Some(&user.id),
+            uploaded_by: at.uploaded_by,
+            submission_id,
         },
     )
     .await?;
-    let mut e = link_event("file.uploaded", Outcome::Success, user, link_id, client)
+    let mut e = AuditEvent::new("file.uploaded", Outcome::Success, at.actor.clone())
+        .tenant(Some(tenant_id))
         .detail("name", file.name.as_str())
         .detail("size", file.data.size)
         .detail("sha256", file.data.sha256.clone())
         .detail("content_type", file.data.content_type.clone());
+    if let Some(c) = client {
+        e = e.client(c);
+    }
+    if let Some(s) = at.submission {
+        e = e
+            .detail("submission", s.id.clone())
+            .detail("sender_name", s.sender_name.clone())
+            .detail("sender_email", s.sender_email.clone());
+    }
+    e.link_id = Some(link_id.to_string());
     e.file_id = Some(file_id.to_string());
     chain::append(tx, &e).await?;
     if state != "pending" {
@@ -372,9 +432,10 @@ async fn insert_file(
             scan_state: state.to_string(),
             scan_detail: detail.clone(),
             scan_attempts: 1,
-            uploaded_by: Some(user.id.clone()),
+            uploaded_by: at.uploaded_by.map(str::to_string),
             created_at: 0,
             deleted_at: None,
+            submission_id: submission_id.map(str::to_string),
         };
         chain::append(
             tx,
@@ -396,7 +457,7 @@ async fn insert_file(
     Ok((state == "infected").then(|| file.data.storage_key.clone()))
 }
 
-async fn remove_blobs(store: &BlobStore, keys: Vec<String>) {
+pub(super) async fn remove_blobs(store: &BlobStore, keys: Vec<String>) {
     for key in keys {
         if let Err(e) = store.remove(&key).await {
             tracing::error!(key, error = %format!("{e:#}"), "could not remove a blob");
@@ -478,6 +539,7 @@ pub async fn revoke(
 pub async fn remove_file(
     db: &Db,
     store: &BlobStore,
+    settings: &crate::config::Settings,
     user: &User,
     file: &files::StoredFile,
     client: Option<&ClientInfo>,
@@ -494,8 +556,62 @@ pub async fn remove_file(
         .detail("name", file.name.clone());
         e.file_id = Some(file.id.clone());
         chain::append(&mut tx, &e).await?;
+        // A deleted pending file may have been the last one its submission waited for.
+        if let Some(submission) = &file.submission_id {
+            super::uploads::notice_when_settled(&mut tx, settings, submission).await?;
+        }
     }
     tx.commit().await?;
     remove_blobs(store, vec![file.storage_key.clone()]).await;
+    Ok(())
+}
+
+/// Closes an upload link: partners see the neutral page until it is reopened.
+pub async fn close(
+    db: &Db,
+    user: &User,
+    link: &Link,
+    client: Option<&ClientInfo>,
+) -> Result<(), AppError> {
+    if link.kind() != LinkKind::Upload {
+        return Err(AppError::Conflict("error.not_upload_link"));
+    }
+    let mut tx = db.pool.begin().await?;
+    if links::close(&mut tx, link, crate::domain::time::now_ms()).await? {
+        chain::append(
+            &mut tx,
+            &link_event("link.closed", Outcome::Success, user, &link.id, client),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Opens a closed or expired upload link again, for `days` within the tenant's maximum.
+pub async fn reopen(
+    db: &Db,
+    user: &User,
+    link: &Link,
+    days: i64,
+    client: Option<&ClientInfo>,
+) -> Result<(), AppError> {
+    if link.kind() != LinkKind::Upload {
+        return Err(AppError::Conflict("error.not_upload_link"));
+    }
+    let policy = super::policy::for_tenant(db, &link.tenant_id).await?;
+    let expires = crate::domain::link::Expiry::in_days(days, policy.max_days)
+        .map_err(crate::web::api::links::expiry_error)?;
+    let mut tx = db.pool.begin().await?;
+    if !links::reopen(&mut tx, link, expires.0, crate::domain::time::now_ms()).await? {
+        return Err(AppError::Conflict("error.not_reopenable"));
+    }
+    chain::append(
+        &mut tx,
+        &link_event("link.reopened", Outcome::Success, user, &link.id, client)
+            .detail("expires_at", crate::domain::time::rfc3339(expires.0)),
+    )
+    .await?;
+    tx.commit().await?;
     Ok(())
 }

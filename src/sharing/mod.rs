@@ -9,3 +9,4 @@ pub mod notify;
 pub mod policy;
 pub mod scanning;
 pub mod unlock;
+pub mod uploads;

@@ -89,3 +89,40 @@ pub async fn file_not_available(
     }
     Ok(())
 }
+
+/// The owner hears of one submission to an upload link, with every file and its verdict.
+pub async fn files_received(
+    conn: &mut sqlx::AnyConnection,
+    settings: &Settings,
+    submission_id: &str,
+) -> sqlx::Result<()> {
+    let (link_id,): (String,) = sqlx::query_as("SELECT link_id FROM submissions WHERE id = $1")
+        .bind(submission_id)
+        .fetch_one(&mut *conn)
+        .await?;
+    let link = link(conn, &link_id).await?;
+    let sender: (Option<String>, Option<String>) =
+        sqlx::query_as("SELECT sender_name, sender_email FROM submissions WHERE id = $1")
+            .bind(submission_id)
+            .fetch_one(&mut *conn)
+            .await?;
+    let files: Vec<(String, i64, String, Option<String>)> = sqlx::query_as(
+        "SELECT name, size, scan_state, scan_detail FROM files
+         WHERE submission_id = $1 ORDER BY created_at, id",
+    )
+    .bind(submission_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let (tenant_name, tenant_lang) = tenant(conn, &link.tenant_id).await?;
+    if let Some(owner) = owner(conn, &link).await? {
+        let lang = messages::lang_of(&owner, &tenant_lang);
+        let mail = messages::files_received(settings, lang, &link, &sender, &files).into_mail(
+            "files_received",
+            Some(&link.tenant_id),
+            &tenant_name,
+            &owner.email,
+        );
+        mail::enqueue(conn, &mail).await?;
+    }
+    Ok(())
+}

@@ -89,6 +89,9 @@ pub async fn apply_rescan(
         .await?;
     }
     crate::mail::outbox::release_held(&mut tx, &file.link_id).await?;
+    if let Some(submission) = &file.submission_id {
+        super::uploads::notice_when_settled(&mut tx, settings, submission).await?;
+    }
     tx.commit().await?;
     // Only once the verdict is stored: an infected blob goes.
     if state == "infected" {

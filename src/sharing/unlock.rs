@@ -61,12 +61,49 @@ pub enum UnlockResult {
     Locked,
 }
 
+/// Checks a password and, when it is right, gives the browser an unlock for this link.
 pub async fn try_unlock(
     state: &crate::startup::AppState,
     link: &Link,
     given: &str,
     client: &ClientInfo,
 ) -> anyhow::Result<UnlockResult> {
+    match verify(state, link, given, client).await? {
+        Verified::Right => {
+            let raw = random_token();
+            let now = now_ms();
+            let expires = (now + UNLOCK_TTL_MS).min(link.expires_at);
+            unlocks::create(
+                &state.db,
+                &secret_hash(&raw),
+                &link.id,
+                link.password_version,
+                now,
+                expires,
+            )
+            .await?;
+            Ok(UnlockResult::Unlocked(raw))
+        }
+        Verified::Wrong => Ok(UnlockResult::Wrong),
+        Verified::Locked => Ok(UnlockResult::Locked),
+    }
+}
+
+/// What a password check said.
+pub enum Verified {
+    Right,
+    Wrong,
+    Locked,
+}
+
+/// Checks a link password under the same throttling and with the same record as the unlock
+/// form, without handing out an unlock (for clients that send the password with each request).
+pub async fn verify(
+    state: &crate::startup::AppState,
+    link: &Link,
+    given: &str,
+    client: &ClientInfo,
+) -> anyhow::Result<Verified> {
     let db = &state.db;
     let now = now_ms();
     let keys = [
@@ -90,7 +127,7 @@ pub async fn try_unlock(
                 event(Outcome::Refused).reason("locked after repeated wrong passwords"),
             )
             .await?;
-            return Ok(UnlockResult::Locked);
+            return Ok(Verified::Locked);
         }
     }
     // Count the attempt before checking the password: parallel guesses cannot slip past the
@@ -114,26 +151,15 @@ pub async fn try_unlock(
             event(Outcome::Refused).reason("locked after repeated wrong passwords"),
         )
         .await?;
-        return Ok(UnlockResult::Locked);
+        return Ok(Verified::Locked);
     }
     let ok = given.len() <= password::MAX_LEN
         && password::verify(given.to_string(), link.password_hash.clone()).await?;
     if ok {
         throttle::clear(db, &keys[0].0).await?;
         throttle::forgive_one(db, &keys[1].0, keys[1].1).await?;
-        let raw = random_token();
-        let expires = (now + UNLOCK_TTL_MS).min(link.expires_at);
-        unlocks::create(
-            db,
-            &secret_hash(&raw),
-            &link.id,
-            link.password_version,
-            now,
-            expires,
-        )
-        .await?;
         audit::record(db, event(Outcome::Success)).await?;
-        return Ok(UnlockResult::Unlocked(raw));
+        return Ok(Verified::Right);
     }
     audit::record(db, event(Outcome::Failure).reason("wrong password")).await?;
     if locked_link {
@@ -151,9 +177,9 @@ pub async fn try_unlock(
     let delay = (worst - 2).clamp(0, 8) as u64 * 250;
     tokio::time::sleep(Duration::from_millis(delay)).await;
     Ok(if locked_any {
-        UnlockResult::Locked
+        Verified::Locked
     } else {
-        UnlockResult::Wrong
+        Verified::Wrong
     })
 }
 

@@ -144,3 +144,46 @@ impl Drop for BlobWriter {
         }
     }
 }
+
+/// Blobs written for a request that has not committed yet. Dropped without `keep` (an error, a
+/// refusal, or a request abandoned at any await point), it removes them in the background, so an
+/// interrupted upload leaves no orphan behind.
+pub struct PendingBlobs {
+    store: BlobStore,
+    keys: Vec<String>,
+}
+
+impl PendingBlobs {
+    pub fn new(store: &BlobStore) -> PendingBlobs {
+        PendingBlobs {
+            store: store.clone(),
+            keys: Vec::new(),
+        }
+    }
+
+    pub fn add(&mut self, key: &str) {
+        self.keys.push(key.to_string());
+    }
+
+    /// The blobs are referenced by committed rows now: leave them.
+    pub fn keep(mut self) {
+        self.keys.clear();
+    }
+}
+
+impl Drop for PendingBlobs {
+    fn drop(&mut self) {
+        if self.keys.is_empty() {
+            return;
+        }
+        let keys = std::mem::take(&mut self.keys);
+        let store = self.store.clone();
+        tokio::spawn(async move {
+            for key in keys {
+                if let Err(e) = store.remove(&key).await {
+                    tracing::error!(key, error = %format!("{e:#}"), "could not remove a blob");
+                }
+            }
+        });
+    }
+}

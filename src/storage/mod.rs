@@ -4,4 +4,4 @@
 pub mod blob;
 pub mod zip_stream;
 
-pub use blob::{BlobStore, BlobWriter};
+pub use blob::{BlobStore, BlobWriter, PendingBlobs};

@@ -14,6 +14,8 @@ use crate::web::client::ClientInfo;
 
 pub struct TransferRecord {
     pub db: Db,
+    /// A partner through a link, or staff downloading what their link received.
+    pub actor: Actor,
     pub tenant_id: String,
     pub link_id: String,
     pub file_id: Option<String>,
@@ -72,7 +74,7 @@ impl Drop for AuditedBody {
             } else {
                 Outcome::Failure
             },
-            Actor::External,
+            r.actor,
         )
         .tenant(Some(&r.tenant_id))
         .client(&r.client)
@@ -95,4 +97,117 @@ impl Drop for AuditedBody {
         let db = r.db;
         tokio::spawn(async move { audit::record_or_log(&db, e).await });
     }
+}
+
+/// All given (clean) files as one streamed ZIP named after the link, recorded as one transfer.
+pub fn zip_response(
+    store: &crate::storage::BlobStore,
+    clean: &[crate::db::files::StoredFile],
+    title: &str,
+    record: impl FnOnce(u64) -> TransferRecord,
+) -> actix_web::HttpResponse {
+    use crate::domain::file_name::FileName;
+    use crate::storage::zip_stream::{unique_names, zip_len, zip_stream, ZipEntry};
+    use actix_web::http::header;
+
+    let names = unique_names(
+        &clean
+            .iter()
+            .map(|f| FileName::sanitize(&f.name).to_string())
+            .collect::<Vec<_>>(),
+    );
+    let entries: Vec<ZipEntry> = clean
+        .iter()
+        .zip(names)
+        .map(|(f, name)| ZipEntry {
+            name,
+            size: f.size as u64,
+            modified: crate::domain::time::from_ms(f.created_at),
+        })
+        .collect();
+    let len = zip_len(&entries);
+    let keys: Vec<String> = clean.iter().map(|f| f.storage_key.clone()).collect();
+    let store = store.clone();
+    let body = zip_stream(entries, move |i| {
+        let store = store.clone();
+        let key = keys[i].clone();
+        async move { store.read(&key, None).await.map_err(std::io::Error::other) }
+    });
+    let zip_name = FileName::sanitize(&format!("{title}.zip"));
+    actix_web::HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "application/zip"))
+        .insert_header((header::CONTENT_DISPOSITION, zip_name.content_disposition()))
+        .body(actix_web::body::SizedStream::new(
+            len,
+            AuditedBody::new(Box::pin(body), record(len)),
+        ))
+}
+
+/// One stored file as an attachment, whole or one byte range (to resume), HEAD without body.
+/// Only for staff: the partner's download applies its link's counting on top (public::download).
+pub async fn attachment(
+    req: &actix_web::HttpRequest,
+    store: &crate::storage::BlobStore,
+    file: &crate::db::files::StoredFile,
+    record: impl FnOnce(u64, Option<String>) -> TransferRecord,
+) -> Result<actix_web::HttpResponse, crate::error::AppError> {
+    use crate::domain::byte_range::{self, RangeRequest};
+    use crate::domain::file_name::FileName;
+    use actix_web::http::{header, Method, StatusCode};
+
+    let size = file.size as u64;
+    let etag = format!("\"{}\"", file.sha256);
+    let if_range_ok = req
+        .headers()
+        .get(header::IF_RANGE)
+        .is_none_or(|v| v.as_bytes() == etag.as_bytes());
+    let range_header = req
+        .headers()
+        .get(header::RANGE)
+        .and_then(|v| v.to_str().ok());
+    let range = if if_range_ok {
+        byte_range::parse(range_header, size)
+    } else {
+        RangeRequest::Full
+    };
+    let span = match range {
+        RangeRequest::Full => None,
+        RangeRequest::Partial(r) => Some(r),
+        RangeRequest::Unsatisfiable => {
+            return Ok(actix_web::HttpResponse::RangeNotSatisfiable()
+                .insert_header((header::CONTENT_RANGE, format!("bytes */{size}")))
+                .finish())
+        }
+    };
+    let mut res = actix_web::HttpResponse::build(if span.is_some() {
+        StatusCode::PARTIAL_CONTENT
+    } else {
+        StatusCode::OK
+    });
+    res.insert_header((header::CONTENT_TYPE, "application/octet-stream"))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            FileName::sanitize(&file.name).content_disposition(),
+        ))
+        .insert_header((header::ACCEPT_RANGES, "bytes"))
+        .insert_header((header::ETAG, etag));
+    if let Some(r) = &span {
+        res.insert_header((
+            header::CONTENT_RANGE,
+            format!("bytes {}-{}/{size}", r.start, r.end.saturating_sub(1)),
+        ));
+    }
+    let len = span.as_ref().map(|r| r.end - r.start).unwrap_or(size);
+    if req.method() == Method::HEAD {
+        return Ok(res.body(actix_web::body::SizedStream::new(
+            len,
+            futures_util::stream::empty::<std::io::Result<Bytes>>(),
+        )));
+    }
+    let stream = store.read(&file.storage_key, span.clone()).await?;
+    let range_text = span.map(|r| format!("{}-{}", r.start, r.end - 1));
+    Ok(res.body(actix_web::body::SizedStream::new(
+        len,
+        AuditedBody::new(stream, record(len, range_text)),
+    )))
 }

@@ -125,6 +125,14 @@ pub async fn delete(
     let file = files::in_tenant(&state.db, tenant, &id)
         .await?
         .ok_or(AppError::NotFound)?;
-    sharing::remove_file(&state.db, &state.store, &current.user, &file, Some(&client)).await?;
+    sharing::remove_file(
+        &state.db,
+        &state.store,
+        &state.settings,
+        &current.user,
+        &file,
+        Some(&client),
+    )
+    .await?;
     Ok(see_other("/admin/files"))
 }

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 use crate::auth::api_token::ApiCaller;
 use crate::db::files::{self, StoredFile};
-use crate::db::links::{self, Link};
+use crate::db::links::{self, Link, UploadRules};
 use crate::domain::file_name::FileName;
 use crate::domain::link::{Expiry, ExpiryError, LinkKind};
 use crate::domain::time::rfc3339;
@@ -31,11 +31,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::patch().to(change))
             .route(web::delete().to(revoke)),
     )
-    .service(web::resource("/links/{id}/files").route(web::post().to(upload)));
+    .service(web::resource("/links/{id}/files").route(web::post().to(upload)))
+    .route("/links/{id}/files/{file_id}", web::get().to(download))
+    .route("/links/{id}/close", web::post().to(close))
+    .route("/links/{id}/reopen", web::post().to(reopen));
 }
 
 pub fn file_json(f: &StoredFile) -> Value {
-    json!({
+    let mut v = json!({
         "id": f.id,
         "name": f.name,
         "size": f.size,
@@ -44,6 +47,22 @@ pub fn file_json(f: &StoredFile) -> Value {
         "scan": f.scan_state,
         "scan_detail": f.scan_detail,
         "created_at": rfc3339(f.created_at),
+    });
+    if let Some(s) = &f.submission_id {
+        v["submission"] = json!(s);
+    }
+    v
+}
+
+fn submission_json(s: &crate::db::submissions::Submission) -> Value {
+    json!({
+        "id": s.id,
+        "received_at": rfc3339(s.created_at),
+        "sender_name": s.sender_name,
+        "sender_email": s.sender_email,
+        "client_addr": s.client_addr,
+        "files": s.file_count,
+        "bytes": s.total_bytes,
     })
 }
 
@@ -72,6 +91,26 @@ fn link_json(
         "max_downloads": link.max_downloads,
         "downloads": link.download_count,
     });
+    if link.kind() == LinkKind::Upload {
+        v["max_files"] = json!(link.max_files);
+        v["max_bytes"] = json!(link.max_bytes);
+        v["max_file_bytes"] = json!(link.max_file_bytes);
+        v["allowed_types"] = json!(crate::domain::file_type::from_stored(
+            link.allowed_types.as_deref()
+        )
+        .iter()
+        .map(|t| t.key)
+        .collect::<Vec<_>>());
+        v["require_identity"] = json!(link.require_identity == 1);
+        v["notify_uploads"] = json!(link.notify_uploads == 1);
+        v["single_use"] = json!(link.single_use == 1);
+        v["received_files"] = json!(link.received_files);
+        v["received_bytes"] = json!(link.received_bytes);
+        if let Some(o) = v.as_object_mut() {
+            o.remove("max_downloads");
+            o.remove("downloads");
+        }
+    }
     if let Some(files) = files {
         v["files"] = files.iter().map(file_json).collect();
     }
@@ -91,6 +130,55 @@ pub struct CreateLink {
     max_downloads: Option<i64>,
     #[serde(default)]
     recipients: Vec<String>,
+    // Upload links only.
+    max_files: Option<i64>,
+    max_bytes: Option<i64>,
+    max_file_bytes: Option<i64>,
+    allowed_types: Option<Vec<String>>,
+    require_identity: Option<bool>,
+    notify_uploads: Option<bool>,
+    single_use: Option<bool>,
+}
+
+impl CreateLink {
+    /// The upload rules of an upload link; for a download link, any upload field is an error
+    /// (and so is a download limit on an upload link).
+    fn upload_rules(
+        &self,
+        kind: LinkKind,
+        settings: &crate::config::Settings,
+    ) -> Result<Option<UploadRules>, AppError> {
+        let given = self.max_files.is_some()
+            || self.max_bytes.is_some()
+            || self.max_file_bytes.is_some()
+            || self.allowed_types.is_some()
+            || self.require_identity.is_some()
+            || self.notify_uploads.is_some()
+            || self.single_use.is_some();
+        match kind {
+            LinkKind::Download if given => {
+                Err(AppError::BadRequest("error.upload_fields_on_download"))
+            }
+            LinkKind::Download => Ok(None),
+            LinkKind::Upload if self.max_downloads.is_some() => {
+                Err(AppError::BadRequest("error.max_downloads_on_upload"))
+            }
+            LinkKind::Upload => Ok(Some(sharing::upload_rules(
+                settings,
+                self.max_files,
+                self.max_bytes,
+                self.max_file_bytes,
+                self.allowed_types
+                    .as_deref()
+                    .unwrap_or_default()
+                    .iter()
+                    .map(String::as_str),
+                self.require_identity.unwrap_or(false),
+                self.notify_uploads.unwrap_or(false),
+                self.single_use.unwrap_or(false),
+            )?)),
+        }
+    }
 }
 
 pub fn expiry_error(e: ExpiryError) -> AppError {
@@ -113,9 +201,7 @@ async fn create(
         return Err(AppError::Forbidden);
     }
     let kind = LinkKind::parse(&body.kind).ok_or(AppError::BadRequest("error.link_kind"))?;
-    if kind != LinkKind::Download {
-        return Err(AppError::BadRequest("error.link_kind"));
-    }
+    let upload = body.upload_rules(kind, &state.settings)?;
     let tenant_id = user.tenant_id.as_deref().ok_or(AppError::Forbidden)?;
     let policy = policy::for_tenant(&state.db, tenant_id).await?;
     let expires = match (&body.expires_at, body.expires_in_days) {
@@ -148,6 +234,7 @@ async fn create(
             expires_at: expires.0,
             password: body.password,
             max_downloads,
+            upload,
         },
         Vec::new(),
         Some(&client),
@@ -195,7 +282,74 @@ async fn show(
         .await?
         .ok_or(AppError::NotFound)?;
     let files = files::of_link(&state.db, &link.id).await?;
-    Ok(HttpResponse::Ok().json(link_json(&state, &link, access, Some(&files))))
+    let mut v = link_json(&state, &link, access, Some(&files));
+    if link.kind() == LinkKind::Upload {
+        let subs = crate::db::submissions::of_link(&state.db, &link.id).await?;
+        v["submissions"] = subs.iter().map(submission_json).collect();
+    }
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// A clean file of one of the caller's links (any link of the tenant for its admins).
+async fn download(
+    req: actix_web::HttpRequest,
+    state: web::Data<AppState>,
+    caller: ApiCaller,
+    client: ClientInfo,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, AppError> {
+    let (id, file_id) = path.into_inner();
+    crate::web::staff::links::files::send_file(&req, &state, &caller.user, client, &id, &file_id)
+        .await
+}
+
+async fn close(
+    state: web::Data<AppState>,
+    caller: ApiCaller,
+    client: ClientInfo,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let (link, access) = access::link_for_user(&state.db, &caller.user, &id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if access != LinkAccess::Manage {
+        return Err(AppError::Forbidden);
+    }
+    sharing::close(&state.db, &caller.user, &link, Some(&client)).await?;
+    let link = links::in_tenant(&state.db, &link.tenant_id, &link.id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(HttpResponse::Ok().json(link_json(&state, &link, LinkAccess::Manage, None)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reopen {
+    expires_in_days: Option<i64>,
+}
+
+async fn reopen(
+    state: web::Data<AppState>,
+    caller: ApiCaller,
+    client: ClientInfo,
+    id: web::Path<String>,
+    body: Option<web::Json<Reopen>>,
+) -> Result<HttpResponse, AppError> {
+    let (link, access) = access::link_for_user(&state.db, &caller.user, &id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if access != LinkAccess::Manage {
+        return Err(AppError::Forbidden);
+    }
+    let policy = policy::for_tenant(&state.db, &link.tenant_id).await?;
+    let days = body
+        .and_then(|b| b.into_inner().expires_in_days)
+        .unwrap_or(policy.default_days);
+    sharing::reopen(&state.db, &caller.user, &link, days, Some(&client)).await?;
+    let link = links::in_tenant(&state.db, &link.tenant_id, &link.id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(HttpResponse::Ok().json(link_json(&state, &link, LinkAccess::Manage, None)))
 }
 
 /// Changes a link. Absent fields stay as they are; `"password": null` removes the password and
@@ -282,6 +436,9 @@ async fn change(
     };
     changes.max_downloads = match body.get("max_downloads") {
         None => None,
+        Some(_) if link.kind() == LinkKind::Upload => {
+            return Err(AppError::BadRequest("error.max_downloads_on_upload"))
+        }
         Some(Value::Null) => Some(None),
         Some(v) => Some(Some(sharing::check_max_downloads(
             v.as_i64()

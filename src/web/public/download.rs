@@ -13,6 +13,7 @@ use crate::audit::{self, Actor, AuditEvent, Outcome};
 use crate::db::{files, links};
 use crate::domain::byte_range::{self, RangeRequest};
 use crate::domain::file_name::FileName;
+use crate::domain::link::LinkKind;
 use crate::domain::time::now_ms;
 use crate::error::AppError;
 use crate::sharing::access::{self, PublicAccess};
@@ -40,7 +41,7 @@ pub async fn file(
         .is_some_and(|r| {
             !r.trim_start().starts_with("bytes=0-") && !r.trim_start().starts_with("bytes=-")
         });
-    let found = match access::public_link(&state.db, &token).await? {
+    let found = match access::public_link(&state.db, &token, LinkKind::Download).await? {
         PublicAccess::Live(found) => found,
         // A used-up link still lets the holder of a grant resume that file.
         PublicAccess::Dead {
@@ -199,6 +200,7 @@ pub async fn file(
         .await?;
     let record = TransferRecord {
         db: state.db.clone(),
+        actor: Actor::External,
         tenant_id: found.link.tenant_id.clone(),
         link_id: found.link.id.clone(),
         file_id: Some(file.id.clone()),

@@ -1,9 +1,13 @@
-//! What an external partner sees at `/s/{token}`: the link page, its unlock, and the downloads.
+//! What an external partner sees at `/s/{token}`: the link page, its unlock, the downloads of a
+//! download link, and the form, upload and receipts of an upload link.
 //! Every dead end (unknown, expired, revoked, used up, other tenant, file not clean) looks the same.
 
 pub mod download;
 pub mod page;
+pub mod receipt;
 pub mod unavailable;
+pub mod upload;
+pub mod upload_page;
 pub mod zip;
 
 use actix_web::{guard, web};
@@ -15,6 +19,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::post().to(page::unlock)),
     )
     .route("/s/{token}/zip", web::get().to(zip::all))
+    .route("/s/{token}/files", web::post().to(upload::submit))
+    .route("/s/{token}/receipt/{id}", web::get().to(receipt::show))
     .service(
         web::resource("/s/{token}/files/{file_id}").route(
             web::route()

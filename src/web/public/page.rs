@@ -8,6 +8,7 @@ use serde::Deserialize;
 use crate::audit::{self, Actor, AuditEvent, Outcome};
 use crate::db::files::{self, StoredFile};
 use crate::db::links::PublicLink;
+use crate::domain::link::LinkKind;
 use crate::error::AppError;
 use crate::sharing::access::{self, PublicAccess};
 use crate::sharing::unlock::{self, UnlockResult};
@@ -58,6 +59,9 @@ async fn render(
     error: Option<&'static str>,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
+    if found.link.kind() == LinkKind::Upload {
+        return super::upload_page::render(state, ctx, token, found, unlocked, error, status);
+    }
     let files = if unlocked {
         files::clean_of_link(&state.db, &found.link.id)
             .await?
@@ -93,7 +97,10 @@ pub async fn show(
     token: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let token = token.into_inner();
-    let found = match access::public_link(&state.db, &token).await? {
+    let kind = access::public_kind(&state.db, &token)
+        .await?
+        .unwrap_or(LinkKind::Download);
+    let found = match access::public_link(&state.db, &token, kind).await? {
         PublicAccess::Live(found) => found,
         PublicAccess::Dead { link, reason } => {
             return refuse(
@@ -138,7 +145,10 @@ pub async fn unlock(
     form: CsrfForm<UnlockForm>,
 ) -> Result<HttpResponse, AppError> {
     let token = token.into_inner();
-    let found = match access::public_link(&state.db, &token).await? {
+    let kind = access::public_kind(&state.db, &token)
+        .await?
+        .unwrap_or(LinkKind::Download);
+    let found = match access::public_link(&state.db, &token, kind).await? {
         PublicAccess::Live(found) => found,
         PublicAccess::Dead { link, reason } => {
             return refuse(

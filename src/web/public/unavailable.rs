@@ -29,6 +29,24 @@ pub async fn refuse(
     file_id: Option<&str>,
     reason: &str,
 ) -> Result<HttpResponse, AppError> {
+    record(state, client, action, link, file_id, reason).await;
+    page(ctx)
+}
+
+/// The neutral page alone (for callers that recorded the refusal themselves).
+pub fn page(ctx: PageCtx) -> Result<HttpResponse, AppError> {
+    page_with_status(&Unavailable { ctx }, StatusCode::NOT_FOUND)
+}
+
+/// Records a refused access, in the link's tenant when the token belongs to a link.
+pub async fn record(
+    state: &AppState,
+    client: &ClientInfo,
+    action: &'static str,
+    link: Option<&PublicLink>,
+    file_id: Option<&str>,
+    reason: &str,
+) {
     let mut e = AuditEvent::new(action, Outcome::Refused, Actor::External)
         .client(client)
         .reason(reason.to_string());
@@ -38,5 +56,4 @@ pub async fn refuse(
     }
     e.file_id = file_id.map(str::to_string);
     audit::record_or_log(&state.db, e).await;
-    page_with_status(&Unavailable { ctx }, StatusCode::NOT_FOUND)
 }

@@ -1,22 +1,20 @@
 //! All clean files of a link as one ZIP, streamed as it is produced (exact Content-Length, no
 //! temporary file, flat memory). A ZIP counts as one download.
 
-use actix_web::body::SizedStream;
-use actix_web::http::header;
+use crate::audit::Actor;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::db::{files, links};
-use crate::domain::file_name::FileName;
-use crate::domain::time::{from_ms, now_ms};
+use crate::domain::link::LinkKind;
+use crate::domain::time::now_ms;
 use crate::error::AppError;
 use crate::sharing::access::{self, PublicAccess};
 use crate::sharing::unlock;
 use crate::startup::AppState;
-use crate::storage::zip_stream::{unique_names, zip_len, zip_stream, ZipEntry};
 use crate::web::client::ClientInfo;
 use crate::web::ctx::PageCtx;
 use crate::web::public::unavailable::refuse;
-use crate::web::transfer::{AuditedBody, TransferRecord};
+use crate::web::transfer::{zip_response, TransferRecord};
 
 pub async fn all(
     req: HttpRequest,
@@ -26,7 +24,7 @@ pub async fn all(
     token: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let action = "zip.downloaded";
-    let found = match access::public_link(&state.db, &token).await? {
+    let found = match access::public_link(&state.db, &token, LinkKind::Download).await? {
         PublicAccess::Live(found) => found,
         PublicAccess::Dead { link, reason } => {
             return refuse(&state, ctx, &client, action, link.as_ref(), None, reason).await
@@ -69,46 +67,24 @@ pub async fn all(
         )
         .await;
     }
-    let names = unique_names(
-        &clean
-            .iter()
-            .map(|f| FileName::sanitize(&f.name).to_string())
-            .collect::<Vec<_>>(),
-    );
-    let entries: Vec<ZipEntry> = clean
-        .iter()
-        .zip(names)
-        .map(|(f, name)| ZipEntry {
-            name,
-            size: f.size as u64,
-            modified: from_ms(f.created_at),
-        })
-        .collect();
-    let len = zip_len(&entries);
-    let keys: Vec<String> = clean.iter().map(|f| f.storage_key.clone()).collect();
-    let store = state.store.clone();
-    let body = zip_stream(entries, move |i| {
-        let store = store.clone();
-        let key = keys[i].clone();
-        async move { store.read(&key, None).await.map_err(std::io::Error::other) }
-    });
-    let record = TransferRecord {
-        db: state.db.clone(),
-        tenant_id: found.link.tenant_id.clone(),
-        link_id: found.link.id.clone(),
-        file_id: None,
-        action,
-        client,
-        expected: len,
-        range: None,
-        counted: true,
-    };
-    let zip_name = FileName::sanitize(&format!("{}.zip", found.link.title));
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, "application/zip"))
-        .insert_header((header::CONTENT_DISPOSITION, zip_name.content_disposition()))
-        .body(SizedStream::new(
-            len,
-            AuditedBody::new(Box::pin(body), record),
-        )))
+    let db = state.db.clone();
+    let tenant_id = found.link.tenant_id.clone();
+    let link_id = found.link.id.clone();
+    Ok(zip_response(
+        &state.store,
+        &clean,
+        &found.link.title,
+        move |len| TransferRecord {
+            db,
+            actor: Actor::External,
+            tenant_id,
+            link_id,
+            file_id: None,
+            action,
+            client,
+            expected: len,
+            range: None,
+            counted: true,
+        },
+    ))
 }

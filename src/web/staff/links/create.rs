@@ -33,29 +33,30 @@ struct NewPage {
 
 #[derive(Template)]
 #[template(path = "staff/links/created.html")]
-struct CreatedPage {
-    ctx: PageCtx,
-    id: String,
-    url: String,
-    generated_password: Option<String>,
-    files: Vec<ReceivedRow>,
+pub(super) struct CreatedPage {
+    pub ctx: PageCtx,
+    pub id: String,
+    pub url: String,
+    pub generated_password: Option<String>,
+    pub files: Vec<ReceivedRow>,
+    pub upload: bool,
 }
 
 /// One received file and what the scanner said, for the page right after creating the link.
-struct ReceivedRow {
+pub(super) struct ReceivedRow {
     name: String,
     scan_key: &'static str,
     detail: String,
 }
 
-fn may_create(user: &User) -> Result<&str, AppError> {
+pub(super) fn may_create(user: &User) -> Result<&str, AppError> {
     if !user.role().can_share() {
         return Err(AppError::Forbidden);
     }
     user.tenant_id.as_deref().ok_or(AppError::Forbidden)
 }
 
-fn presets(policy: &LinkPolicy) -> Vec<i64> {
+pub(super) fn presets(policy: &LinkPolicy) -> Vec<i64> {
     [1, 3, 7, 14, 30, 90]
         .into_iter()
         .filter(|d| *d <= policy.max_days)
@@ -93,7 +94,8 @@ struct Fields {
 
 const MAX_FIELD: usize = 16 * 1024;
 
-async fn read_text(field: &mut Field) -> Result<String, AppError> {
+/// A text field of a multipart form, at most 16 KiB.
+pub async fn read_text(field: &mut Field) -> Result<String, AppError> {
     let mut buf = Vec::new();
     while let Some(chunk) = field.next().await {
         let chunk = chunk.map_err(|_| AppError::BadRequest("error.invalid_form"))?;
@@ -194,6 +196,7 @@ pub async fn submit(
             id,
             generated_password: generated,
             files,
+            upload: false,
         }),
         Err((e, stored)) => {
             for f in stored {
@@ -257,17 +260,12 @@ async fn create_link(
     }
 }
 
-async fn parse_input(state: &AppState, tenant_id: &str, f: &Fields) -> Result<LinkInput, AppError> {
-    let policy = policy::for_tenant(&state.db, tenant_id).await?;
-    let title = sharing::clean_text(&f.title, sharing::MAX_TITLE, false, "error.title")?;
-    if title.is_empty() {
-        return Err(AppError::BadRequest("error.title"));
-    }
-    let message = sharing::clean_text(&f.message, sharing::MAX_MESSAGE, true, "error.message")?;
-    let expires = if !f.expires_date.trim().is_empty() {
-        Expiry::on_date(&f.expires_date, policy.max_days)
+/// Expiry from the form's days (or the policy default) or date field.
+pub(super) fn parse_expiry(policy: &LinkPolicy, days: &str, date: &str) -> Result<i64, AppError> {
+    let expires = if !date.trim().is_empty() {
+        Expiry::on_date(date, policy.max_days)
     } else {
-        let days = match f.expires_days.trim() {
+        let days = match days.trim() {
             "" => policy.default_days,
             d => d
                 .parse()
@@ -276,15 +274,31 @@ async fn parse_input(state: &AppState, tenant_id: &str, f: &Fields) -> Result<Li
         Expiry::in_days(days, policy.max_days)
     }
     .map_err(expiry_error)?;
-    let password = match f.password_mode.as_str() {
-        "" | "none" => None,
+    Ok(expires.0)
+}
+
+/// The link password from the form: none, typed (checked) or generated.
+pub(super) fn parse_password(mode: &str, typed: &str) -> Result<Option<String>, AppError> {
+    match mode {
+        "" | "none" => Ok(None),
         "typed" => {
-            sharing::check_password(&f.password)?;
-            Some(f.password.clone())
+            sharing::check_password(typed)?;
+            Ok(Some(typed.to_string()))
         }
-        "generate" => Some(sharing::generate_password()),
-        _ => return Err(AppError::BadRequest("error.invalid_form")),
-    };
+        "generate" => Ok(Some(sharing::generate_password())),
+        _ => Err(AppError::BadRequest("error.invalid_form")),
+    }
+}
+
+async fn parse_input(state: &AppState, tenant_id: &str, f: &Fields) -> Result<LinkInput, AppError> {
+    let policy = policy::for_tenant(&state.db, tenant_id).await?;
+    let title = sharing::clean_text(&f.title, sharing::MAX_TITLE, false, "error.title")?;
+    if title.is_empty() {
+        return Err(AppError::BadRequest("error.title"));
+    }
+    let message = sharing::clean_text(&f.message, sharing::MAX_MESSAGE, true, "error.message")?;
+    let expires_at = parse_expiry(&policy, &f.expires_days, &f.expires_date)?;
+    let password = parse_password(&f.password_mode, &f.password)?;
     let max_downloads = match f.max_downloads.trim() {
         "" => None,
         n => Some(sharing::check_max_downloads(
@@ -296,8 +310,9 @@ async fn parse_input(state: &AppState, tenant_id: &str, f: &Fields) -> Result<Li
         recipients: sharing::parse_recipients([f.recipients.as_str()])?,
         title,
         message,
-        expires_at: expires.0,
+        expires_at,
         password,
         max_downloads,
+        upload: None,
     })
 }

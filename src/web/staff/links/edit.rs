@@ -38,6 +38,8 @@ struct EditPage {
     max_downloads: String,
     password: bool,
     generated_password: Option<String>,
+    /// Upload links have no download limit and take no files from staff.
+    upload: bool,
 }
 
 /// The link if the user may change it and it is still alive.
@@ -70,6 +72,7 @@ async fn render(
             .map(|m| m.to_string())
             .unwrap_or_default(),
         password: link.has_password(),
+        upload: link.kind() == LinkKind::Upload,
         id: link.id,
         title: link.title,
         message: link.message,
@@ -273,13 +276,30 @@ pub async fn remove_file(
     _form: CsrfForm<ButtonForm>,
 ) -> Result<HttpResponse, AppError> {
     let (id, file_id) = path.into_inner();
-    let link = manageable(&state, &current, &id).await?;
+    // What an upload link received may be deleted whatever state the link is in.
+    let (link, access) = access::link_for_user(&state.db, &current.user, &id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if access != LinkAccess::Manage {
+        return Err(AppError::Forbidden);
+    }
+    if link.kind() != LinkKind::Upload && link.state() != LinkState::Active {
+        return Err(AppError::Conflict("error.link_not_active"));
+    }
     if uuid::Uuid::parse_str(&file_id).is_err() {
         return Err(AppError::NotFound);
     }
     let file = files::in_link(&state.db, &link.id, &file_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    sharing::remove_file(&state.db, &state.store, &current.user, &file, Some(&client)).await?;
+    sharing::remove_file(
+        &state.db,
+        &state.store,
+        &state.settings,
+        &current.user,
+        &file,
+        Some(&client),
+    )
+    .await?;
     Ok(see_other(&format!("/links/{}", link.id)))
 }

@@ -5,6 +5,7 @@ use askama::Template;
 
 use crate::auth::session::CurrentUser;
 use crate::db::links;
+use crate::domain::link::LinkKind;
 use crate::domain::role::Role;
 use crate::error::AppError;
 use crate::startup::AppState;
@@ -15,9 +16,11 @@ use crate::web::render::page;
 struct Row {
     id: String,
     title: String,
+    kind_key: &'static str,
     state_key: &'static str,
     expires: String,
-    downloads: String,
+    /// Downloads of a download link, files received by an upload link.
+    activity: String,
 }
 
 #[derive(Template)]
@@ -44,11 +47,17 @@ pub async fn show(
         .await?
         .into_iter()
         .map(|l| Row {
+            kind_key: match l.kind() {
+                LinkKind::Download => "links.kind_download",
+                LinkKind::Upload => "links.kind_upload",
+            },
             state_key: super::state_key(l.state()),
             expires: date_time(l.expires_at, ctx.lang),
-            downloads: match l.max_downloads {
-                Some(max) => format!("{} / {max}", l.download_count),
-                None => l.download_count.to_string(),
+            activity: match (l.kind(), l.max_downloads, l.max_files) {
+                (LinkKind::Download, Some(max), _) => format!("{} / {max}", l.download_count),
+                (LinkKind::Download, None, _) => l.download_count.to_string(),
+                (LinkKind::Upload, _, Some(max)) => format!("{} / {max}", l.received_files),
+                (LinkKind::Upload, _, None) => l.received_files.to_string(),
             },
             id: l.id,
             title: l.title,

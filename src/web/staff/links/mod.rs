@@ -1,8 +1,11 @@
-//! Staff pages for their links: list, create (with files), details and history, revoke.
+//! Staff pages for their links: list, create (download links with files, upload links with
+//! their limits), details and history, what was received and from whom, revoke, close, reopen.
 
 pub mod create;
+pub mod create_upload;
 pub mod detail;
 pub mod edit;
+pub mod files;
 pub mod list;
 
 use actix_web::web;
@@ -14,6 +17,21 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::post().to(create::submit)),
     )
     .route("/links/new", web::get().to(create::form))
+    .service(
+        web::resource("/links/new-upload")
+            .route(web::get().to(create_upload::form))
+            .route(web::post().to(create_upload::submit)),
+    )
+    .route("/links/{id}/close", web::post().to(detail::close))
+    .route("/links/{id}/reopen", web::post().to(detail::reopen))
+    .route("/links/{id}/zip", web::get().to(files::zip))
+    .service(
+        web::resource("/links/{id}/files/{file_id}").route(
+            web::route()
+                .guard(actix_web::guard::Any(actix_web::guard::Get()).or(actix_web::guard::Head()))
+                .to(files::file),
+        ),
+    )
     .route("/links/{id}", web::get().to(detail::show))
     .route("/links/{id}/revoke", web::post().to(detail::revoke))
     .service(
@@ -35,6 +53,7 @@ pub fn state_key(state: crate::domain::link::LinkState) -> &'static str {
         Active => "links.state_active",
         Expired => "links.state_expired",
         Revoked => "links.state_revoked",
+        Closed => "links.state_closed",
         Exhausted => "links.state_exhausted",
     }
 }

@@ -1,0 +1,37 @@
+-- Upload links: what a partner may send through a link, and who sent what. One submission is one
+-- form post (or one curl call) with its files; limits are counted on the link so that concurrent
+-- submissions can never exceed them together.
+
+ALTER TABLE links ADD COLUMN max_files BIGINT;
+ALTER TABLE links ADD COLUMN max_bytes BIGINT;
+ALTER TABLE links ADD COLUMN max_file_bytes BIGINT;
+-- Allowed kinds of file (keys of domain::file_type, comma separated); NULL allows any.
+ALTER TABLE links ADD COLUMN allowed_types TEXT;
+ALTER TABLE links ADD COLUMN require_identity BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE links ADD COLUMN notify_uploads BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE links ADD COLUMN single_use BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE links ADD COLUMN closed_at BIGINT;
+ALTER TABLE links ADD COLUMN received_files BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE links ADD COLUMN received_bytes BIGINT NOT NULL DEFAULT 0;
+
+CREATE TABLE submissions (
+    id            TEXT PRIMARY KEY,
+    tenant_id     TEXT NOT NULL REFERENCES tenants(id),
+    link_id       TEXT NOT NULL REFERENCES links(id),
+    sender_name   TEXT,
+    sender_email  TEXT,
+    client_addr   TEXT NOT NULL,
+    user_agent    TEXT,
+    -- SHA-256 of the secret in the sender's receipt cookie: only that browser sees the receipt.
+    receipt_hash  TEXT NOT NULL,
+    file_count    BIGINT NOT NULL,
+    total_bytes   BIGINT NOT NULL,
+    -- The owner wants a notice once every file of this submission has a verdict.
+    notify        BIGINT NOT NULL,
+    notified_at   BIGINT,
+    created_at    BIGINT NOT NULL
+);
+CREATE INDEX submissions_link ON submissions(link_id, created_at);
+
+ALTER TABLE files ADD COLUMN submission_id TEXT REFERENCES submissions(id);
+CREATE INDEX files_submission ON files(submission_id);
