@@ -29,6 +29,13 @@ pub fn page_with_status(
     Ok(res)
 }
 
+/// Marks a response built by hand (JSON, plain text) as final, so that an error status keeps
+/// its body.
+pub fn as_rendered(mut res: HttpResponse) -> HttpResponse {
+    res.extensions_mut().insert(Rendered);
+    res
+}
+
 /// A redirect after a successful POST (303, so the browser follows with GET).
 pub fn see_other(location: &str) -> HttpResponse {
     HttpResponse::SeeOther()

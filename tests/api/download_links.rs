@@ -839,9 +839,9 @@ async fn broken_zip_directory_is_held_not_an_error() {
     assert_eq!(blobs, 1, "exactly the one held file, no orphans");
 }
 
-/// Upload links never hand out what they received through the public token.
+/// Upload links never hand out what they received through the download paths.
 #[tokio::test]
-async fn public_paths_serve_download_links_only() {
+async fn download_paths_serve_download_links_only() {
     let app = spawn_app().await;
     let user = app.create_user("clerk@stadt.example", Role::Staff).await;
     let token = bote::domain::secret::random_token();
@@ -859,7 +859,11 @@ async fn public_paths_serve_download_links_only() {
     .execute(&app.db.pool)
     .await
     .unwrap();
-    for p in [format!("/s/{token}"), format!("/s/{token}/zip")] {
+    let file_id = bote::db::new_id();
+    for p in [
+        format!("/s/{token}/zip"),
+        format!("/s/{token}/files/{file_id}"),
+    ] {
         assert_eq!(
             new_client()
                 .get(app.url(&p))

@@ -14,3 +14,4 @@ mod scanning;
 mod security;
 mod sessions;
 mod staff_links;
+mod upload_links;

@@ -34,7 +34,7 @@ use crate::web::client::ClientInfo;
 use crate::web::ctx::PageCtx;
 use crate::web::format::human_size;
 use crate::web::public::unavailable;
-use crate::web::render::{page_with_status, see_other};
+use crate::web::render::{as_rendered, page_with_status, see_other};
 use crate::web::staff::links::create::read_text;
 
 pub const RECEIPT_COOKIE: &str = "bote_receipt";
@@ -87,6 +87,21 @@ struct Fields {
     csrf_token: Option<String>,
     sender_name: String,
     sender_email: String,
+    identity_seen: bool,
+}
+
+/// The file name of a part: `filename`, or the RFC 5987 `filename*` some clients send instead
+/// (percent-encoded, so it may carry any byte; the name is sanitized afterwards either way).
+fn file_name_of(cd: &actix_web::http::header::ContentDisposition) -> Option<String> {
+    let plain = cd
+        .get_filename()
+        .filter(|n| !n.is_empty())
+        .map(str::to_string);
+    let extended = cd
+        .get_filename_ext()
+        .map(|ext| String::from_utf8_lossy(&ext.value).into_owned())
+        .filter(|n| !n.is_empty());
+    extended.or(plain)
 }
 
 pub async fn submit(
@@ -162,18 +177,19 @@ async fn read_submission(
             let value = read_text(&mut field).await?;
             match name.as_str() {
                 "csrf_token" => fields.csrf_token = Some(value),
-                "sender_name" => fields.sender_name = value,
-                "sender_email" => fields.sender_email = value,
+                "sender_name" => {
+                    fields.sender_name = value;
+                    fields.identity_seen = true;
+                }
+                "sender_email" => {
+                    fields.sender_email = value;
+                    fields.identity_seen = true;
+                }
                 _ => {}
             }
             continue;
         }
-        let Some(raw_name) = field
-            .content_disposition()
-            .and_then(|cd| cd.get_filename())
-            .filter(|n| !n.is_empty())
-            .map(str::to_string)
-        else {
+        let Some(raw_name) = field.content_disposition().and_then(file_name_of) else {
             // An empty file input sends a part without a name: no file chosen.
             while field.next().await.is_some() {}
             continue;
@@ -183,7 +199,9 @@ async fn read_submission(
         if needs_csrf && !csrf::matches_cookie(req, fields.csrf_token.as_deref().unwrap_or("")) {
             return Err(AppError::CsrfRejected.into());
         }
-        if require_identity && incoming.is_empty() {
+        // Sent before the files (as the page does): checked before anything is stored. Sent
+        // after them (curl in another order): checked at the end, and nothing is kept if wrong.
+        if require_identity && incoming.is_empty() && fields.identity_seen {
             Sender::parse(&fields.sender_name, &fields.sender_email, true)
                 .map_err(ReceiveError::Refused)?;
         }
@@ -380,12 +398,12 @@ fn refusal_reply(
                 .set_connection_type(actix_web::http::ConnectionType::Close);
             Ok(out)
         }
-        Reply::Json => Ok(res.json(json!({
-            "error": r.key.trim_start_matches("error."),
+        Reply::Json => Ok(as_rendered(res.json(json!({ "error": {
+            "code": r.key.trim_start_matches("error."),
             "message": message,
             "file": r.file,
             "limit": r.limit,
-        }))),
+        }})))),
         Reply::Text => {
             let mut text = format!("{message}\n");
             if let Some(f) = &r.file {
@@ -394,7 +412,9 @@ fn refusal_reply(
             if let Some(l) = &limit {
                 text.push_str(&format!("{l}\n"));
             }
-            Ok(res.content_type("text/plain; charset=utf-8").body(text))
+            Ok(as_rendered(
+                res.content_type("text/plain; charset=utf-8").body(text),
+            ))
         }
     }
 }
