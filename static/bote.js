@@ -109,10 +109,11 @@ document.querySelectorAll("form[data-upload]").forEach(function (form) {
         window.location.assign(body.receipt_url);
         return;
       }
+      var problem = body && body.error ? body.error : null;
       rows.forEach(function (r) {
-        r.note.textContent = body && body.file === r.file.name ? body.message : "";
+        r.note.textContent = problem && problem.file === r.file.name ? problem.message : "";
       });
-      showError(body && body.message ? body.message : msg("failed"));
+      showError(problem && problem.message ? problem.message : msg("failed"));
       submit.disabled = false;
     });
     xhr.addEventListener("error", function () {

@@ -3,6 +3,7 @@
 pub mod chain;
 pub mod event;
 pub mod query;
+pub mod search;
 pub mod verify;
 
 pub use event::{Actor, AuditEvent, Outcome};

@@ -98,6 +98,9 @@ where
         }
     }
     writer.finish().await?;
+    // From here the blob exists: any error, or a request dropped while clamd finishes, removes it.
+    let mut guard = crate::storage::PendingBlobs::new(store);
+    guard.add(&key);
     let verdict = match scan {
         Some(job) => Some(
             super::scanning::confirm_clean(
@@ -111,6 +114,8 @@ where
         ),
         None => None,
     };
+    // The caller takes over the blob in the same step (no await in between).
+    guard.keep();
     Ok(Ingested {
         storage_key: key,
         size,

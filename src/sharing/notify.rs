@@ -108,7 +108,7 @@ pub async fn files_received(
             .await?;
     let files: Vec<(String, i64, String, Option<String>)> = sqlx::query_as(
         "SELECT name, size, scan_state, scan_detail FROM files
-         WHERE submission_id = $1 ORDER BY created_at, id",
+         WHERE submission_id = $1 AND deleted_at IS NULL ORDER BY created_at, id",
     )
     .bind(submission_id)
     .fetch_all(&mut *conn)

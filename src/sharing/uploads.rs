@@ -123,6 +123,10 @@ pub struct Budget {
     pub total_left: Option<u64>,
     /// Files the link may still take (`None`: no limit).
     pub files_left: Option<u64>,
+    /// The link's limits as set. Partners are only ever told these, never what is left: what
+    /// is left would tell one sender how much others sent.
+    pub max_total: Option<u64>,
+    pub max_files: Option<u64>,
 }
 
 impl Budget {
@@ -139,6 +143,8 @@ impl Budget {
             files_left: link
                 .max_files
                 .map(|m| (m - link.received_files).max(0) as u64),
+            max_total: link.max_bytes.map(|m| m.max(0) as u64),
+            max_files: link.max_files.map(|m| m.max(0) as u64),
         }
     }
 
@@ -153,7 +159,11 @@ impl Budget {
     /// The refusal for a file cut off at `limit` bytes: over the per-file or the total limit.
     pub fn refusal_at(&self, limit: u64) -> Refusal {
         if limit < self.per_file {
-            Refusal::too_large("error.upload_total_too_large", "total size limit", limit)
+            Refusal::too_large(
+                "error.upload_total_too_large",
+                "total size limit",
+                self.max_total.unwrap_or(limit),
+            )
         } else {
             Refusal::too_large("error.upload_file_too_large", "file size limit", limit)
         }
@@ -386,6 +396,11 @@ mod tests {
         assert_eq!(b.next_file_limit(0), 100);
         assert_eq!(b.next_file_limit(100), 50);
         assert_eq!(b.refusal_at(50).key, "error.upload_total_too_large");
+        assert_eq!(
+            b.refusal_at(50).limit,
+            Some(1000),
+            "the limit as set, not what is left"
+        );
         assert_eq!(b.refusal_at(100).key, "error.upload_file_too_large");
         assert_eq!(b.refusal_at(100).status, StatusCode::PAYLOAD_TOO_LARGE);
         assert_eq!(b.files_left, Some(2));

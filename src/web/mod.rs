@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod api;
 pub mod assets;
+pub mod audit;
 pub mod client;
 pub mod ctx;
 pub mod error_pages;
@@ -26,5 +27,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(staff::configure)
         .configure(public::configure)
         .configure(admin::configure)
+        .configure(audit::configure)
         .service(web::scope("/api/v1").configure(api::configure));
 }

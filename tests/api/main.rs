@@ -2,6 +2,7 @@
 
 mod api_tokens;
 mod audit;
+mod audit_search;
 mod cli;
 mod download_links;
 mod errors;

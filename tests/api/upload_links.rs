@@ -984,3 +984,39 @@ async fn api_refuses_upload_settings_that_make_no_sense() {
         .unwrap();
     assert_eq!(n, 0);
 }
+
+/// Regression: an empty file part whose body ends without the closing boundary made the part
+/// reader spin forever on its "incomplete" error, taking a whole worker with it.
+#[tokio::test]
+async fn an_unterminated_empty_file_part_is_refused_and_does_not_hang_the_server() {
+    use tokio::io::AsyncReadExt;
+    let app = spawn_app().await;
+    let (_, token) = app.api_user("clerk@example.org", Role::Staff).await;
+    let (_, path) = upload_link(&app, &token, json!({})).await;
+    let body = b"--b\r\nContent-Disposition: form-data; name=\"files\"; filename=\"\"\r\n\r\nabc";
+    let addr = app.address.trim_start_matches("http://").to_string();
+    let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let head = format!(
+        "POST {path}/files HTTP/1.1\r\nHost: {addr}\r\nAccept: */*\r\nConnection: close\r\n\
+         Content-Type: multipart/form-data; boundary=b\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(body).await.unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer))
+        .await
+        .expect("the server answers instead of spinning")
+        .unwrap();
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    let health = tokio::time::timeout(
+        Duration::from_secs(5),
+        new_client().get(app.url("/healthz")).send(),
+    )
+    .await
+    .expect("still answering")
+    .unwrap();
+    assert_eq!(health.status().as_u16(), 200);
+    assert_eq!(file_count(&app).await, 0);
+}

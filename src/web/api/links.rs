@@ -333,8 +333,17 @@ async fn reopen(
     caller: ApiCaller,
     client: ClientInfo,
     id: web::Path<String>,
-    body: Option<web::Json<Reopen>>,
+    body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
+    // No body: the tenant's default lifetime; a body must be exactly `{"expires_in_days": n}`.
+    let body: Option<Reopen> = if body.iter().all(u8::is_ascii_whitespace) {
+        None
+    } else {
+        Some(
+            serde_json::from_slice(&body)
+                .map_err(|_| AppError::BadRequest("error.invalid_form"))?,
+        )
+    };
     let (link, access) = access::link_for_user(&state.db, &caller.user, &id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -343,7 +352,7 @@ async fn reopen(
     }
     let policy = policy::for_tenant(&state.db, &link.tenant_id).await?;
     let days = body
-        .and_then(|b| b.into_inner().expires_in_days)
+        .and_then(|b| b.expires_in_days)
         .unwrap_or(policy.default_days);
     sharing::reopen(&state.db, &caller.user, &link, days, Some(&client)).await?;
     let link = links::in_tenant(&state.db, &link.tenant_id, &link.id)

@@ -5,11 +5,13 @@ use serde_json::json;
 
 use crate::auth::api_token::ApiCaller;
 
+pub mod audit;
 pub mod links;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/me", web::get().to(me))
-        .configure(links::configure);
+        .configure(links::configure)
+        .configure(audit::configure);
 }
 
 /// Who the token belongs to: lets scripts check their token.

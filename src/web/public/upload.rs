@@ -35,7 +35,7 @@ use crate::web::ctx::PageCtx;
 use crate::web::format::human_size;
 use crate::web::public::unavailable;
 use crate::web::render::{as_rendered, page_with_status, see_other};
-use crate::web::staff::links::create::read_text;
+use crate::web::staff::links::create::{read_text, skip_field};
 
 pub const RECEIPT_COOKIE: &str = "bote_receipt";
 /// How long the sender's browser can open the receipt again.
@@ -136,23 +136,43 @@ pub async fn submit(
     let read = read_submission(&req, &state, &found.link, &mut payload, &mut blobs).await;
     let result = match read {
         Ok((sender, incoming)) => {
-            uploads::receive(&state, &found.link, sender, &incoming, &client).await
+            commit(&state, &found.link, sender, incoming, &client, blobs).await
         }
+        // Dropping the guard removes whatever this request stored.
         Err(e) => Err(e),
     };
     match result {
-        Ok(received) => {
-            blobs.keep();
-            receipt_reply(&state, reply, &token, &received)
-        }
+        Ok(received) => receipt_reply(&state, reply, &token, &received),
         Err(ReceiveError::Refused(refusal)) => {
-            drop(blobs);
             record_refusal(&state, &found.link, &client, &refusal).await;
             drain(&mut payload).await;
             refusal_reply(reply, ctx, &token, &refusal)
         }
         Err(ReceiveError::Failed(e)) => Err(e),
     }
+}
+
+/// Takes the submission in, in a task of its own: a client that goes away at that moment must
+/// not tear the commit apart from keeping its blobs (rows without data), nor leave blobs of a
+/// submission that did not commit.
+async fn commit(
+    state: &web::Data<AppState>,
+    link: &Link,
+    sender: Sender,
+    incoming: Vec<Incoming>,
+    client: &ClientInfo,
+    blobs: PendingBlobs,
+) -> Result<Received, ReceiveError> {
+    let (state, link, client) = (state.clone(), link.clone(), client.clone());
+    tokio::spawn(async move {
+        let result = uploads::receive(&state, &link, sender, &incoming, &client).await;
+        if result.is_ok() {
+            blobs.keep();
+        }
+        result
+    })
+    .await
+    .map_err(|e| ReceiveError::Failed(anyhow::anyhow!("submission task: {e}").into()))?
 }
 
 /// Reads the form: text fields as they come, each file through ingest within what is left of
@@ -191,7 +211,7 @@ async fn read_submission(
         }
         let Some(raw_name) = field.content_disposition().and_then(file_name_of) else {
             // An empty file input sends a part without a name: no file chosen.
-            while field.next().await.is_some() {}
+            skip_field(&mut field).await?;
             continue;
         };
         let file_name = FileName::sanitize(&raw_name);
@@ -210,7 +230,7 @@ async fn read_submission(
                 Refusal::too_large(
                     "error.upload_too_many_files",
                     "file count limit",
-                    budget.files_left.unwrap_or_default(),
+                    budget.max_files.unwrap_or_default(),
                 )
                 .for_file(file_name.as_str()),
             ));

@@ -31,7 +31,8 @@ struct UploadPage {
     rules: Vec<String>,
     /// For the file input's `accept` (a hint to the browser; the server checks the content).
     accept: String,
-    /// For the script's checks before sending (the server enforces them again).
+    /// For the script's checks before sending: the limits as set (the server enforces what is
+    /// left).
     per_file: u64,
     total_left: String,
     files_left: String,
@@ -50,15 +51,15 @@ pub fn render(
     let budget = Budget::of(link, &state.settings);
     let tr = ctx.tr;
     let mut rules = Vec::new();
-    if let Some(n) = budget.files_left {
+    if let Some(n) = budget.max_files {
         rules.push(tr.getf("upload.rule_files", &[("count", &n.to_string())]));
     }
     rules.push(tr.getf(
         "upload.rule_file_size",
         &[("size", &human_size(budget.per_file))],
     ));
-    if let Some(left) = budget.total_left {
-        rules.push(tr.getf("upload.rule_total", &[("size", &human_size(left))]));
+    if let Some(total) = budget.max_total {
+        rules.push(tr.getf("upload.rule_total", &[("size", &human_size(total))]));
     }
     let kinds = file_type::from_stored(link.allowed_types.as_deref());
     if !kinds.is_empty() {
@@ -93,8 +94,8 @@ pub fn render(
             rules,
             accept,
             per_file: budget.per_file,
-            total_left: budget.total_left.map(|t| t.to_string()).unwrap_or_default(),
-            files_left: budget.files_left.map(|t| t.to_string()).unwrap_or_default(),
+            total_left: budget.max_total.map(|t| t.to_string()).unwrap_or_default(),
+            files_left: budget.max_files.map(|t| t.to_string()).unwrap_or_default(),
         },
         status,
     )

@@ -94,6 +94,15 @@ struct Fields {
 
 const MAX_FIELD: usize = 16 * 1024;
 
+/// Reads past a part whose content is not wanted (an empty file input). Stops at the first
+/// error: a body cut off before its closing boundary keeps answering with errors, never `None`.
+pub async fn skip_field(field: &mut Field) -> Result<(), AppError> {
+    while let Some(chunk) = field.next().await {
+        chunk.map_err(|_| AppError::BadRequest("error.invalid_form"))?;
+    }
+    Ok(())
+}
+
 /// A text field of a multipart form, at most 16 KiB.
 pub async fn read_text(field: &mut Field) -> Result<String, AppError> {
     let mut buf = Vec::new();
@@ -137,7 +146,7 @@ pub async fn submit(
                 }
                 let Some(file_name) = file_name.filter(|n| !n.is_empty()) else {
                     // An empty file input sends a part without a name: no file chosen.
-                    while field.next().await.is_some() {}
+                    skip_field(&mut field).await?;
                     continue;
                 };
                 let data = ingest::ingest(

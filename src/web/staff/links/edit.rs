@@ -227,7 +227,7 @@ pub async fn add_files(
             continue;
         }
         if name != "files" {
-            while field.next().await.is_some() {}
+            super::create::skip_field(&mut field).await?;
             continue;
         }
         if !csrf_ok {
@@ -239,7 +239,7 @@ pub async fn add_files(
             .filter(|n| !n.is_empty())
             .map(str::to_string)
         else {
-            while field.next().await.is_some() {}
+            super::create::skip_field(&mut field).await?;
             continue;
         };
         let data = ingest::ingest(
