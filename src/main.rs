@@ -83,6 +83,12 @@ enum TenantCommand {
         /// Uploads while clamd does not answer: accept (held until scanned) or refuse.
         #[arg(long)]
         scanner_down: Option<String>,
+        /// Days audit records are kept (0: for ever); older ones go through a checkpoint.
+        #[arg(long)]
+        audit_retention_days: Option<i64>,
+        /// How client addresses are stored in records: full, shortened or none.
+        #[arg(long)]
+        client_addresses: Option<String>,
     },
 }
 
@@ -157,6 +163,8 @@ fn main() -> ExitCode {
                 retention_days,
                 unscannable,
                 scanner_down,
+                audit_retention_days,
+                client_addresses,
             }) => {
                 tenants::set_policy(
                     config,
@@ -167,6 +175,8 @@ fn main() -> ExitCode {
                         retention_days: *retention_days,
                         unscannable: unscannable.as_deref(),
                         scanner_down: scanner_down.as_deref(),
+                        audit_retention_days: *audit_retention_days,
+                        client_addresses: client_addresses.as_deref(),
                     },
                 )
                 .await

@@ -96,7 +96,15 @@ pub async fn append(tx: &mut sqlx::AnyConnection, event: &AuditEvent) -> anyhow:
         Actor::External | Actor::System => (None, None),
     };
     let details = event.details.to_string();
-    let client_addr = event.client_addr.as_deref().map(storable);
+    // The tenant decides how much of a client address its record keeps.
+    let mode = super::privacy::mode_of(tx, event.tenant_id.as_deref())
+        .await
+        .context("audit: address mode")?;
+    let client_addr = event
+        .client_addr
+        .as_deref()
+        .and_then(|a| mode.apply(a))
+        .map(|a| storable(&a));
     let user_agent = event.user_agent.as_deref().map(storable);
     let reason = event.reason.as_deref().map(storable);
     let actor_label = actor_label.map(storable);

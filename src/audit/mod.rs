@@ -2,7 +2,9 @@
 
 pub mod chain;
 pub mod event;
+pub mod privacy;
 pub mod query;
+pub mod retention;
 pub mod search;
 pub mod verify;
 

@@ -87,6 +87,23 @@ pub async fn verify(db: &Db, only_chain: Option<&str>) -> sqlx::Result<Report> {
     Ok(report)
 }
 
+/// Whether an `audit.retention` record after the checkpoint names exactly this cut.
+async fn signed_off(db: &Db, chain: &str, seq: i64, hash: &str) -> sqlx::Result<bool> {
+    let details: Vec<String> = sqlx::query_scalar(
+        "SELECT details FROM audit_events
+         WHERE chain = $1 AND action = 'audit.retention' AND seq > $2",
+    )
+    .bind(chain)
+    .bind(seq)
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(details.iter().any(|d| {
+        serde_json::from_str::<serde_json::Value>(d).is_ok_and(|v| {
+            v["through_seq"].as_i64() == Some(seq) && v["through_hash"].as_str() == Some(hash)
+        })
+    }))
+}
+
 async fn verify_chain(
     db: &Db,
     chain: &str,
@@ -94,15 +111,33 @@ async fn verify_chain(
     last_hash: &str,
     counted: &mut u64,
 ) -> sqlx::Result<Option<Break>> {
-    let mut expected_seq = 1;
-    let mut prev_hash = GENESIS.to_string();
-    let mut after = 0i64;
     let brk = |seq: i64, id: Option<&str>, problem: &str| Break {
         chain: chain.to_string(),
         seq,
         record_id: id.map(str::to_string),
         problem: problem.to_string(),
     };
+    // After a retention run the chain starts at its checkpoint, which a later record of the
+    // same chain must have signed off (an audit.retention record naming it).
+    let checkpoint: Option<(i64, String)> =
+        sqlx::query_as("SELECT through_seq, through_hash FROM audit_checkpoints WHERE chain = $1")
+            .bind(chain)
+            .fetch_optional(&db.pool)
+            .await?;
+    let (mut expected_seq, mut prev_hash) = match &checkpoint {
+        Some((seq, hash)) => (seq + 1, hash.clone()),
+        None => (1, GENESIS.to_string()),
+    };
+    if let Some((seq, hash)) = &checkpoint {
+        if !signed_off(db, chain, *seq, hash).await? {
+            return Ok(Some(brk(
+                *seq,
+                None,
+                "the checkpoint is not signed off by an audit.retention record (records removed outside retention)",
+            )));
+        }
+    }
+    let mut after = expected_seq - 1;
     loop {
         let rows: Vec<Row> = sqlx::query_as(
             "SELECT id, chain, seq, tenant_id, occurred_at, actor_kind, actor_user_id, actor_label,

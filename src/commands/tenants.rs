@@ -61,6 +61,8 @@ pub struct PolicyArgs<'a> {
     pub retention_days: Option<i64>,
     pub unscannable: Option<&'a str>,
     pub scanner_down: Option<&'a str>,
+    pub audit_retention_days: Option<i64>,
+    pub client_addresses: Option<&'a str>,
 }
 
 pub async fn set_policy(
@@ -87,6 +89,14 @@ pub async fn set_policy(
             return Err(Failure::usage("--scanner-down: accept or refuse"));
         }
     }
+    check_days("--audit-retention-days", args.audit_retention_days, 0)?;
+    if let Some(m) = args.client_addresses {
+        if crate::audit::privacy::AddressMode::parse(m).is_none() {
+            return Err(Failure::usage(
+                "--client-addresses: full, shortened or none",
+            ));
+        }
+    }
     let settings = load_settings(config)?;
     let db = open_db(&settings).await?;
     let tenant = tenants::by_slug(&db, slug)
@@ -104,7 +114,9 @@ pub async fn set_policy(
     sqlx::query(
         "UPDATE tenants SET link_default_days = $1, link_max_days = $2, file_retention_days = $3,
             unscannable_policy = COALESCE($4, unscannable_policy),
-            scanner_down_policy = COALESCE($5, scanner_down_policy)
+            scanner_down_policy = COALESCE($5, scanner_down_policy),
+            audit_retention_days = COALESCE($7, audit_retention_days),
+            client_address_mode = COALESCE($8, client_address_mode)
          WHERE id = $6",
     )
     .bind(default_days)
@@ -113,6 +125,8 @@ pub async fn set_policy(
     .bind(args.unscannable)
     .bind(args.scanner_down)
     .bind(&tenant.id)
+    .bind(args.audit_retention_days)
+    .bind(args.client_addresses)
     .execute(&mut *tx)
     .await?;
     let mut changed = serde_json::Map::new();
@@ -133,6 +147,14 @@ pub async fn set_policy(
         (
             "scanner_down",
             args.scanner_down.map(serde_json::Value::from),
+        ),
+        (
+            "audit_retention_days",
+            args.audit_retention_days.map(serde_json::Value::from),
+        ),
+        (
+            "client_addresses",
+            args.client_addresses.map(serde_json::Value::from),
         ),
     ] {
         if let Some(v) = value {

@@ -1,6 +1,7 @@
 //! Periodic work inside `bote serve`: each job is lease-based or idempotent, so several
 //! instances can run them side by side.
 
+pub mod audit_retention;
 pub mod outbox;
 pub mod purge;
 pub mod rescan;
@@ -28,5 +29,6 @@ pub fn spawn_all(db: Db, settings: Settings, store: BlobStore, scanner: Scanner,
         settings.clone(),
     ));
     tokio::spawn(sessions::run(db.clone(), settings));
+    tokio::spawn(audit_retention::run(db.clone()));
     tokio::spawn(purge::run(db, store));
 }

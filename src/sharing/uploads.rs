@@ -268,6 +268,11 @@ pub async fn receive(
         created_at: now,
     };
     let mut tx = state.db.pool.begin().await?;
+    let mut submission = submission;
+    submission.client_addr = crate::audit::privacy::mode_of(&mut tx, Some(&link.tenant_id))
+        .await?
+        .apply(&client.addr)
+        .unwrap_or_default();
     // The budget is taken first (and atomically): two submissions racing for the last bytes
     // cannot both get in.
     if !links::claim_submission(&mut tx, &link.id, incoming.len() as i64, total as i64, now).await?

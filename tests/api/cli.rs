@@ -290,6 +290,10 @@ fn tenant_policy_command_validates_and_records() {
             "refuse",
             "--link-max-days",
             "60",
+            "--client-addresses",
+            "shortened",
+            "--audit-retention-days",
+            "365",
         ],
         &[],
         "",
@@ -300,6 +304,22 @@ fn tenant_policy_command_validates_and_records() {
         String::from_utf8_lossy(&ok.stderr)
     );
     for bad in [
+        vec![
+            "tenant",
+            "policy",
+            "--slug",
+            "default",
+            "--client-addresses",
+            "partly",
+        ],
+        vec![
+            "tenant",
+            "policy",
+            "--slug",
+            "default",
+            "--audit-retention-days",
+            "-5",
+        ],
         vec![
             "tenant",
             "policy",

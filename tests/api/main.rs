@@ -4,6 +4,7 @@ mod api_tokens;
 mod audit;
 mod audit_search;
 mod cli;
+mod data_protection;
 mod download_links;
 mod errors;
 mod health;
