@@ -76,13 +76,23 @@ pub async fn verify(db: &Db, only_chain: Option<&str>) -> sqlx::Result<Report> {
                 .await?
         }
     };
+    // Chains are independent: several are checked at once (one connection each).
+    use futures_util::{StreamExt, TryStreamExt};
+    let parallel = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 8));
+    let results: Vec<(u64, Option<Break>)> = futures_util::stream::iter(heads)
+        .map(|(chain, last_seq, last_hash)| async move {
+            let mut counted = 0u64;
+            let brk = verify_chain(db, &chain, last_seq, &last_hash, &mut counted).await?;
+            Ok::<_, sqlx::Error>((counted, brk))
+        })
+        .buffered(parallel)
+        .try_collect()
+        .await?;
     let mut report = Report::default();
-    for (chain, last_seq, last_hash) in heads {
+    for (counted, brk) in results {
         report.chains += 1;
-        if let Some(b) = verify_chain(db, &chain, last_seq, &last_hash, &mut report.records).await?
-        {
-            report.breaks.push(b);
-        }
+        report.records += counted;
+        report.breaks.extend(brk);
     }
     Ok(report)
 }
