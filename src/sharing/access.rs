@@ -43,6 +43,20 @@ pub async fn link_for_user(
     Ok(access.map(|a| (link, a)))
 }
 
+/// The link with this id if `user` may change it (owner, or an admin of the tenant): not found
+/// for links they cannot see, forbidden for links they may only read (auditors).
+pub async fn link_to_manage(
+    db: &Db,
+    user: &User,
+    link_id: &str,
+) -> Result<Link, crate::error::AppError> {
+    match link_for_user(db, user, link_id).await? {
+        Some((link, LinkAccess::Manage)) => Ok(link),
+        Some((_, LinkAccess::Read)) => Err(crate::error::AppError::Forbidden),
+        None => Err(crate::error::AppError::NotFound),
+    }
+}
+
 /// Why a public token leads nowhere (for the record only; every case looks the same outside).
 pub type DeadReason = &'static str;
 

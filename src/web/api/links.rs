@@ -309,12 +309,7 @@ async fn close(
     client: ClientInfo,
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let (link, access) = access::link_for_user(&state.db, &caller.user, &id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if access != LinkAccess::Manage {
-        return Err(AppError::Forbidden);
-    }
+    let link = access::link_to_manage(&state.db, &caller.user, &id).await?;
     sharing::close(&state.db, &caller.user, &link, Some(&client)).await?;
     let link = links::in_tenant(&state.db, &link.tenant_id, &link.id)
         .await?
@@ -344,12 +339,7 @@ async fn reopen(
                 .map_err(|_| AppError::BadRequest("error.invalid_form"))?,
         )
     };
-    let (link, access) = access::link_for_user(&state.db, &caller.user, &id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if access != LinkAccess::Manage {
-        return Err(AppError::Forbidden);
-    }
+    let link = access::link_to_manage(&state.db, &caller.user, &id).await?;
     let policy = policy::for_tenant(&state.db, &link.tenant_id).await?;
     let days = body
         .and_then(|b| b.expires_in_days)
@@ -370,12 +360,7 @@ async fn change(
     id: web::Path<String>,
     body: web::Json<serde_json::Map<String, Value>>,
 ) -> Result<HttpResponse, AppError> {
-    let (link, access) = access::link_for_user(&state.db, &caller.user, &id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if access != LinkAccess::Manage {
-        return Err(AppError::Forbidden);
-    }
+    let link = access::link_to_manage(&state.db, &caller.user, &id).await?;
     if link.state() != crate::domain::link::LinkState::Active {
         return Err(AppError::Conflict("error.link_not_active"));
     }
@@ -467,12 +452,7 @@ async fn revoke(
     client: ClientInfo,
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let (link, access) = access::link_for_user(&state.db, &caller.user, &id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if access != LinkAccess::Manage {
-        return Err(AppError::Forbidden);
-    }
+    let link = access::link_to_manage(&state.db, &caller.user, &id).await?;
     sharing::revoke(&state.db, &caller.user, &link, Some(&client)).await?;
     let link = links::in_tenant(&state.db, &link.tenant_id, &link.id)
         .await?

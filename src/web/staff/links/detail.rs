@@ -241,12 +241,7 @@ pub async fn revoke(
     id: web::Path<String>,
     _form: CsrfForm<ButtonForm>,
 ) -> Result<HttpResponse, AppError> {
-    let (link, access) = access::link_for_user(&state.db, &current.user, &id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if access != LinkAccess::Manage {
-        return Err(AppError::Forbidden);
-    }
+    let link = access::link_to_manage(&state.db, &current.user, &id).await?;
     sharing::revoke(&state.db, &current.user, &link, Some(&client)).await?;
     Ok(see_other(&format!("/links/{}", link.id)))
 }
@@ -258,12 +253,7 @@ pub async fn close(
     id: web::Path<String>,
     _form: CsrfForm<ButtonForm>,
 ) -> Result<HttpResponse, AppError> {
-    let (link, access) = access::link_for_user(&state.db, &current.user, &id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if access != LinkAccess::Manage {
-        return Err(AppError::Forbidden);
-    }
+    let link = access::link_to_manage(&state.db, &current.user, &id).await?;
     sharing::close(&state.db, &current.user, &link, Some(&client)).await?;
     Ok(see_other(&format!("/links/{}", link.id)))
 }
@@ -287,12 +277,7 @@ pub async fn reopen(
     id: web::Path<String>,
     form: CsrfForm<ReopenForm>,
 ) -> Result<HttpResponse, AppError> {
-    let (link, access) = access::link_for_user(&state.db, &current.user, &id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if access != LinkAccess::Manage {
-        return Err(AppError::Forbidden);
-    }
+    let link = access::link_to_manage(&state.db, &current.user, &id).await?;
     let days = form
         .0
         .days

@@ -15,7 +15,7 @@ use crate::db::links::{Link, LinkChanges};
 use crate::domain::file_name::FileName;
 use crate::domain::link::{Expiry, LinkKind, LinkState};
 use crate::error::AppError;
-use crate::sharing::access::{self, LinkAccess};
+use crate::sharing::access;
 use crate::sharing::ingest;
 use crate::sharing::links::{self as sharing, Incoming};
 use crate::sharing::policy;
@@ -44,12 +44,7 @@ struct EditPage {
 
 /// The link if the user may change it and it is still alive.
 async fn manageable(state: &AppState, current: &CurrentUser, id: &str) -> Result<Link, AppError> {
-    let (link, access) = access::link_for_user(&state.db, &current.user, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if access != LinkAccess::Manage {
-        return Err(AppError::Forbidden);
-    }
+    let link = access::link_to_manage(&state.db, &current.user, id).await?;
     if link.state() != LinkState::Active {
         return Err(AppError::Conflict("error.link_not_active"));
     }
@@ -277,12 +272,7 @@ pub async fn remove_file(
 ) -> Result<HttpResponse, AppError> {
     let (id, file_id) = path.into_inner();
     // What an upload link received may be deleted whatever state the link is in.
-    let (link, access) = access::link_for_user(&state.db, &current.user, &id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if access != LinkAccess::Manage {
-        return Err(AppError::Forbidden);
-    }
+    let link = access::link_to_manage(&state.db, &current.user, &id).await?;
     if link.kind() != LinkKind::Upload && link.state() != LinkState::Active {
         return Err(AppError::Conflict("error.link_not_active"));
     }

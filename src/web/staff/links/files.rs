@@ -8,7 +8,7 @@ use crate::auth::session::CurrentUser;
 use crate::db::files;
 use crate::db::users::User;
 use crate::error::AppError;
-use crate::sharing::access::{self, LinkAccess};
+use crate::sharing::access;
 use crate::startup::AppState;
 use crate::web::client::ClientInfo;
 use crate::web::transfer::{attachment, zip_response, TransferRecord};
@@ -22,12 +22,7 @@ pub async fn send_file(
     link_id: &str,
     file_id: &str,
 ) -> Result<HttpResponse, AppError> {
-    let (link, access) = access::link_for_user(&state.db, user, link_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if access != LinkAccess::Manage {
-        return Err(AppError::Forbidden);
-    }
+    let link = access::link_to_manage(&state.db, user, link_id).await?;
     if uuid::Uuid::parse_str(file_id).is_err() {
         return Err(AppError::NotFound);
     }
@@ -71,12 +66,7 @@ pub async fn zip(
     client: ClientInfo,
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let (link, access) = access::link_for_user(&state.db, &current.user, &id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if access != LinkAccess::Manage {
-        return Err(AppError::Forbidden);
-    }
+    let link = access::link_to_manage(&state.db, &current.user, &id).await?;
     let clean = files::clean_of_link(&state.db, &link.id).await?;
     if clean.is_empty() {
         return Err(AppError::Conflict("error.no_clean_files"));
