@@ -266,3 +266,38 @@ async fn an_auditor_searches_and_exports_in_the_browser() {
     assert_eq!(detail.status().as_u16(), 200);
     assert!(!detail.text().await.unwrap().contains("/revoke"));
 }
+
+#[tokio::test]
+async fn the_auditor_page_verifies_the_chain_on_request() {
+    let app = spawn_app().await;
+    let (_, staff) = app.api_user("clerk@example.org", Role::Staff).await;
+    link_with_download(&app, &staff).await;
+    app.signed_in("audit@example.org", Role::Auditor).await;
+    let res = app.post_form("/audit/verify", &[]).await;
+    assert_eq!(res.status().as_u16(), 200);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("notice ok"), "intact");
+    let tenant = app.default_tenant_id().await;
+    sqlx::query("UPDATE audit_events SET client_addr = '10.6.6.6' WHERE chain = $1 AND seq = 2")
+        .bind(&tenant)
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    let html = app
+        .post_form("/audit/verify", &[])
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("notice error") && html.contains("record 2"),
+        "broken"
+    );
+    let staff_try = crate::helpers::spawn_client_signed_in(&app, "other@example.org", Role::Staff)
+        .await
+        .get(app.url("/audit"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(staff_try.status().as_u16(), 403);
+}

@@ -18,6 +18,7 @@ use crate::web::render::page;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/audit", web::get().to(show))
+        .route("/audit/verify", web::post().to(verify))
         .route("/audit/export", web::get().to(export_page));
 }
 
@@ -45,6 +46,8 @@ struct SearchPage {
     echo: String,
     next_before: Option<i64>,
     chain_head: i64,
+    /// The result of "verify now": intact (with the number of records), or the first break.
+    verification: Option<(bool, String)>,
 }
 
 /// The tenant chain the user may read, or 403.
@@ -89,8 +92,55 @@ async fn show(
     ctx: PageCtx,
     query: web::Query<FilterQuery>,
 ) -> Result<HttpResponse, AppError> {
+    render(&state, &current.user, ctx, query.into_inner(), None).await
+}
+
+/// Checks the tenant's chain now and shows the result above the newest records.
+async fn verify(
+    state: web::Data<AppState>,
+    current: CurrentUser,
+    ctx: PageCtx,
+    client: ClientInfo,
+    _form: crate::web::ctx::CsrfForm<crate::web::ctx::ButtonForm>,
+) -> Result<HttpResponse, AppError> {
     let chain = chain_of(&current.user)?;
-    let q = query.into_inner();
+    let report = crate::audit::verify::verify(&state.db, Some(&chain)).await?;
+    let result = match report.breaks.first() {
+        None => (true, report.records.to_string()),
+        Some(b) => (false, b.to_string()),
+    };
+    let e = AuditEvent::new(
+        "audit.verified",
+        if result.0 {
+            Outcome::Success
+        } else {
+            Outcome::Failure
+        },
+        Actor::user(&current.user),
+    )
+    .tenant(Some(&chain))
+    .client(&client)
+    .detail("records", report.records)
+    .detail("intact", result.0);
+    audit::record(&state.db, e).await?;
+    render(
+        &state,
+        &current.user,
+        ctx,
+        FilterQuery::default(),
+        Some(result),
+    )
+    .await
+}
+
+async fn render(
+    state: &AppState,
+    user: &User,
+    ctx: PageCtx,
+    q: FilterQuery,
+    verification: Option<(bool, String)>,
+) -> Result<HttpResponse, AppError> {
+    let chain = chain_of(user)?;
     let (filter, before) = parse(&q)?;
     let rows = search::page(&state.db, &chain, &filter, before, PAGE_SIZE).await?;
     let next_before = (rows.len() as i64 == PAGE_SIZE)
@@ -107,6 +157,7 @@ async fn show(
         rows: rows.into_iter().map(|r| row(r, lang)).collect(),
         next_before,
         chain_head,
+        verification,
         ctx,
         q,
     })
