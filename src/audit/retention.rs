@@ -35,8 +35,12 @@ pub async fn run_once(db: &Db, now: i64) -> anyhow::Result<Vec<Removed>> {
 /// Removes the tenant's records that happened before `cutoff`, through a checkpoint.
 pub async fn apply(db: &Db, tenant_id: &str, cutoff: i64) -> anyhow::Result<Option<Removed>> {
     let mut tx = db.pool.begin().await?;
-    // The retention record is appended first: it takes the chain's lock, so no writer slips
-    // between choosing the cut and removing up to it.
+    // Take the chain's lock before reading anything (SQLite: the write lock; PostgreSQL: the
+    // head row), so no writer slips between choosing the cut and removing up to it.
+    sqlx::query("UPDATE audit_chains SET last_seq = last_seq WHERE chain = $1")
+        .bind(tenant_id)
+        .execute(&mut *tx)
+        .await?;
     let previous: Option<i64> =
         sqlx::query_scalar("SELECT through_seq FROM audit_checkpoints WHERE chain = $1")
             .bind(tenant_id)

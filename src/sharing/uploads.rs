@@ -268,13 +268,9 @@ pub async fn receive(
         created_at: now,
     };
     let mut tx = state.db.pool.begin().await?;
-    let mut submission = submission;
-    submission.client_addr = crate::audit::privacy::mode_of(&mut tx, Some(&link.tenant_id))
-        .await?
-        .apply(&client.addr)
-        .unwrap_or_default();
     // The budget is taken first (and atomically): two submissions racing for the last bytes
-    // cannot both get in.
+    // cannot both get in. Writing first also takes SQLite's write lock before any read (a
+    // transaction that reads first cannot wait for the lock and fails at once under load).
     if !links::claim_submission(&mut tx, &link.id, incoming.len() as i64, total as i64, now).await?
     {
         return Err(ReceiveError::Refused(Refusal::too_large(
@@ -283,6 +279,11 @@ pub async fn receive(
             total,
         )));
     }
+    let mut submission = submission;
+    submission.client_addr = crate::audit::privacy::mode_of(&mut tx, Some(&link.tenant_id))
+        .await?
+        .apply(&client.addr)
+        .unwrap_or_default();
     submissions::insert(&mut tx, &submission).await?;
     let attach = Attach {
         actor: Actor::External,
