@@ -41,6 +41,17 @@ pub enum AppError {
     Internal(#[from] anyhow::Error),
 }
 
+impl From<crate::domain::link::ExpiryError> for AppError {
+    fn from(e: crate::domain::link::ExpiryError) -> Self {
+        use crate::domain::link::ExpiryError;
+        AppError::BadRequest(match e {
+            ExpiryError::Invalid => "error.expiry_invalid",
+            ExpiryError::InPast => "error.expiry_past",
+            ExpiryError::TooLate => "error.expiry_too_late",
+        })
+    }
+}
+
 impl From<sqlx::Error> for AppError {
     fn from(e: sqlx::Error) -> Self {
         AppError::Internal(anyhow::Error::new(e).context("database"))

@@ -75,6 +75,15 @@ pub enum PublicAccess {
 /// download routes take only download links and the upload route only upload links, so an
 /// upload link never hands out what it received.
 pub async fn public_link(db: &Db, token: &str, kind: LinkKind) -> sqlx::Result<PublicAccess> {
+    resolve(db, token, Some(kind)).await
+}
+
+/// The link behind a public token, of either kind (for its page, which serves both).
+pub async fn public_page_link(db: &Db, token: &str) -> sqlx::Result<PublicAccess> {
+    resolve(db, token, None).await
+}
+
+async fn resolve(db: &Db, token: &str, want: Option<LinkKind>) -> sqlx::Result<PublicAccess> {
     if !looks_like_token(token) {
         return Ok(PublicAccess::Dead {
             link: None,
@@ -87,10 +96,11 @@ pub async fn public_link(db: &Db, token: &str, kind: LinkKind) -> sqlx::Result<P
             reason: "unknown token",
         });
     };
-    let reason = if found.link.kind() != kind {
+    let kind = found.link.kind();
+    let reason = if want.is_some_and(|w| w != kind) {
         match kind {
-            LinkKind::Download => "not a download link",
-            LinkKind::Upload => "not an upload link",
+            LinkKind::Upload => "not a download link",
+            LinkKind::Download => "not an upload link",
         }
     } else {
         match found.link.state_at(now_ms()) {
@@ -108,17 +118,6 @@ pub async fn public_link(db: &Db, token: &str, kind: LinkKind) -> sqlx::Result<P
         link: Some(found),
         reason,
     })
-}
-
-/// The kind of link behind a public token, for the page that serves both kinds; `None` when the
-/// token leads nowhere (the caller then asks `public_link` for the reason).
-pub async fn public_kind(db: &Db, token: &str) -> sqlx::Result<Option<LinkKind>> {
-    if !looks_like_token(token) {
-        return Ok(None);
-    }
-    Ok(links::by_token_hash(db, &secret_hash(token))
-        .await?
-        .map(|f| f.link.kind()))
 }
 
 /// The upload link behind a public token in whatever state, for the receipts of its earlier

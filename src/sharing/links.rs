@@ -600,8 +600,8 @@ pub async fn reopen(
         return Err(AppError::Conflict("error.not_upload_link"));
     }
     let policy = super::policy::for_tenant(db, &link.tenant_id).await?;
-    let expires = crate::domain::link::Expiry::in_days(days, policy.max_days)
-        .map_err(crate::web::api::links::expiry_error)?;
+    let expires =
+        crate::domain::link::Expiry::in_days(days, policy.max_days).map_err(AppError::from)?;
     let mut tx = db.pool.begin().await?;
     if !links::reopen(&mut tx, link, expires.0, crate::domain::time::now_ms()).await? {
         return Err(AppError::Conflict("error.not_reopenable"));

@@ -96,16 +96,13 @@ pub async fn files_received(
     settings: &Settings,
     submission_id: &str,
 ) -> sqlx::Result<()> {
-    let (link_id,): (String,) = sqlx::query_as("SELECT link_id FROM submissions WHERE id = $1")
-        .bind(submission_id)
-        .fetch_one(&mut *conn)
-        .await?;
-    let link = link(conn, &link_id).await?;
-    let sender: (Option<String>, Option<String>) =
-        sqlx::query_as("SELECT sender_name, sender_email FROM submissions WHERE id = $1")
+    let (link_id, name, email): (String, Option<String>, Option<String>) =
+        sqlx::query_as("SELECT link_id, sender_name, sender_email FROM submissions WHERE id = $1")
             .bind(submission_id)
             .fetch_one(&mut *conn)
             .await?;
+    let link = link(conn, &link_id).await?;
+    let sender = (name, email);
     let files: Vec<(String, i64, String, Option<String>)> = sqlx::query_as(
         "SELECT name, size, scan_state, scan_detail FROM files
          WHERE submission_id = $1 AND deleted_at IS NULL ORDER BY created_at, id",

@@ -143,71 +143,134 @@ pub fn zip_response(
         ))
 }
 
-/// One stored file as an attachment, whole or one byte range (to resume), HEAD without body.
-/// Only for staff: the partner's download applies its link's counting on top (public::download).
+/// How one stored file is answered: always as an attachment (octet-stream, RFC 6266 name),
+/// whole or one byte range (`If-Range` on the SHA-256 ETag), with its headers already set.
+pub struct FileReply {
+    pub builder: actix_web::HttpResponseBuilder,
+    /// The bytes to send.
+    pub span: std::ops::Range<u64>,
+    pub partial: bool,
+}
+
+impl FileReply {
+    /// `None` when the requested range lies outside the file (answer with `unsatisfiable`).
+    pub fn plan(
+        req: &actix_web::HttpRequest,
+        file: &crate::db::files::StoredFile,
+    ) -> Option<FileReply> {
+        use crate::domain::byte_range::{self, RangeRequest};
+        use crate::domain::file_name::FileName;
+        use actix_web::http::{header, StatusCode};
+
+        let size = file.size as u64;
+        let etag = format!("\"{}\"", file.sha256);
+        let if_range_ok = req
+            .headers()
+            .get(header::IF_RANGE)
+            .is_none_or(|v| v.as_bytes() == etag.as_bytes());
+        let range_header = req
+            .headers()
+            .get(header::RANGE)
+            .and_then(|v| v.to_str().ok());
+        let range = if if_range_ok {
+            byte_range::parse(range_header, size)
+        } else {
+            RangeRequest::Full
+        };
+        let (span, partial) = match range {
+            RangeRequest::Full => (0..size, false),
+            RangeRequest::Partial(r) => (r, true),
+            RangeRequest::Unsatisfiable => return None,
+        };
+        let mut builder = actix_web::HttpResponse::build(if partial {
+            StatusCode::PARTIAL_CONTENT
+        } else {
+            StatusCode::OK
+        });
+        builder
+            .insert_header((header::CONTENT_TYPE, "application/octet-stream"))
+            .insert_header((
+                header::CONTENT_DISPOSITION,
+                FileName::sanitize(&file.name).content_disposition(),
+            ))
+            .insert_header((header::ACCEPT_RANGES, "bytes"))
+            .insert_header((header::ETAG, etag));
+        if partial {
+            builder.insert_header((
+                header::CONTENT_RANGE,
+                format!("bytes {}-{}/{size}", span.start, span.end.saturating_sub(1)),
+            ));
+        }
+        Some(FileReply {
+            builder,
+            span,
+            partial,
+        })
+    }
+
+    pub fn byte_len(&self) -> u64 {
+        self.span.end - self.span.start
+    }
+
+    /// The range text for the record (`start-end`, inclusive), for partial answers.
+    pub fn range_text(&self) -> Option<String> {
+        self.partial
+            .then(|| format!("{}-{}", self.span.start, self.span.end - 1))
+    }
+
+    /// The answer to HEAD: the headers and length, no body.
+    pub fn head(mut self) -> actix_web::HttpResponse {
+        let len = self.byte_len();
+        self.builder.body(actix_web::body::SizedStream::new(
+            len,
+            futures_util::stream::empty::<std::io::Result<Bytes>>(),
+        ))
+    }
+
+    /// Streams the bytes from storage, recording the transfer when the body ends.
+    pub async fn send(
+        mut self,
+        store: &crate::storage::BlobStore,
+        file: &crate::db::files::StoredFile,
+        record: TransferRecord,
+    ) -> Result<actix_web::HttpResponse, crate::error::AppError> {
+        let stream = store
+            .read(&file.storage_key, self.partial.then(|| self.span.clone()))
+            .await?;
+        let len = self.byte_len();
+        Ok(self.builder.body(actix_web::body::SizedStream::new(
+            len,
+            AuditedBody::new(stream, record),
+        )))
+    }
+}
+
+/// 416 for a range outside the file.
+pub fn unsatisfiable(file: &crate::db::files::StoredFile) -> actix_web::HttpResponse {
+    let mut r = actix_web::HttpResponse::RangeNotSatisfiable()
+        .insert_header((
+            actix_web::http::header::CONTENT_RANGE,
+            format!("bytes */{}", file.size),
+        ))
+        .finish();
+    r.extensions_mut().insert(crate::web::render::Rendered);
+    r
+}
+
+/// One stored file for staff, whole or one byte range, HEAD without body; recorded. The
+/// partner's download applies its link's counting on top (`public::download`).
 pub async fn attachment(
     req: &actix_web::HttpRequest,
     store: &crate::storage::BlobStore,
     file: &crate::db::files::StoredFile,
     record: impl FnOnce(u64, Option<String>) -> TransferRecord,
 ) -> Result<actix_web::HttpResponse, crate::error::AppError> {
-    use crate::domain::byte_range::{self, RangeRequest};
-    use crate::domain::file_name::FileName;
-    use actix_web::http::{header, Method, StatusCode};
-
-    let size = file.size as u64;
-    let etag = format!("\"{}\"", file.sha256);
-    let if_range_ok = req
-        .headers()
-        .get(header::IF_RANGE)
-        .is_none_or(|v| v.as_bytes() == etag.as_bytes());
-    let range_header = req
-        .headers()
-        .get(header::RANGE)
-        .and_then(|v| v.to_str().ok());
-    let range = if if_range_ok {
-        byte_range::parse(range_header, size)
-    } else {
-        RangeRequest::Full
+    let Some(reply) = FileReply::plan(req, file) else {
+        return Ok(unsatisfiable(file));
     };
-    let span = match range {
-        RangeRequest::Full => None,
-        RangeRequest::Partial(r) => Some(r),
-        RangeRequest::Unsatisfiable => {
-            return Ok(actix_web::HttpResponse::RangeNotSatisfiable()
-                .insert_header((header::CONTENT_RANGE, format!("bytes */{size}")))
-                .finish())
-        }
-    };
-    let mut res = actix_web::HttpResponse::build(if span.is_some() {
-        StatusCode::PARTIAL_CONTENT
-    } else {
-        StatusCode::OK
-    });
-    res.insert_header((header::CONTENT_TYPE, "application/octet-stream"))
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            FileName::sanitize(&file.name).content_disposition(),
-        ))
-        .insert_header((header::ACCEPT_RANGES, "bytes"))
-        .insert_header((header::ETAG, etag));
-    if let Some(r) = &span {
-        res.insert_header((
-            header::CONTENT_RANGE,
-            format!("bytes {}-{}/{size}", r.start, r.end.saturating_sub(1)),
-        ));
+    if req.method() == actix_web::http::Method::HEAD {
+        return Ok(reply.head());
     }
-    let len = span.as_ref().map(|r| r.end - r.start).unwrap_or(size);
-    if req.method() == Method::HEAD {
-        return Ok(res.body(actix_web::body::SizedStream::new(
-            len,
-            futures_util::stream::empty::<std::io::Result<Bytes>>(),
-        )));
-    }
-    let stream = store.read(&file.storage_key, span.clone()).await?;
-    let range_text = span.map(|r| format!("{}-{}", r.start, r.end - 1));
-    Ok(res.body(actix_web::body::SizedStream::new(
-        len,
-        AuditedBody::new(stream, record(len, range_text)),
-    )))
+    let record = record(reply.byte_len(), reply.range_text());
+    reply.send(store, file, record).await
 }

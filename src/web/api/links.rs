@@ -9,7 +9,7 @@ use crate::auth::api_token::ApiCaller;
 use crate::db::files::{self, StoredFile};
 use crate::db::links::{self, Link, UploadRules};
 use crate::domain::file_name::FileName;
-use crate::domain::link::{Expiry, ExpiryError, LinkKind};
+use crate::domain::link::{Expiry, LinkKind};
 use crate::domain::time::rfc3339;
 use crate::error::AppError;
 use crate::sharing::access::{self, LinkAccess};
@@ -181,14 +181,6 @@ impl CreateLink {
     }
 }
 
-pub fn expiry_error(e: ExpiryError) -> AppError {
-    match e {
-        ExpiryError::Invalid => AppError::BadRequest("error.expiry_invalid"),
-        ExpiryError::InPast => AppError::BadRequest("error.expiry_past"),
-        ExpiryError::TooLate => AppError::BadRequest("error.expiry_too_late"),
-    }
-}
-
 async fn create(
     state: web::Data<AppState>,
     caller: ApiCaller,
@@ -210,7 +202,7 @@ async fn create(
         (None, Some(days)) => Expiry::in_days(days, policy.max_days),
         (None, None) => Expiry::in_days(policy.default_days, policy.max_days),
     }
-    .map_err(expiry_error)?;
+    .map_err(AppError::from)?;
     let title = sharing::clean_text(&body.title, sharing::MAX_TITLE, false, "error.title")?;
     if title.is_empty() {
         return Err(AppError::BadRequest("error.title"));
@@ -404,7 +396,7 @@ async fn change(
         (Some(_), Some(_)) => return Err(AppError::BadRequest("error.expiry_invalid")),
         (Some(at), None) => Some(
             Expiry::at_rfc3339(at, policy.max_days)
-                .map_err(expiry_error)?
+                .map_err(AppError::from)?
                 .0,
         ),
         (None, Some(days)) => {
@@ -413,7 +405,7 @@ async fn change(
                 .ok_or(AppError::BadRequest("error.expiry_invalid"))?;
             Some(
                 Expiry::in_days(days, policy.max_days)
-                    .map_err(expiry_error)?
+                    .map_err(AppError::from)?
                     .0,
             )
         }
@@ -473,10 +465,8 @@ async fn upload(
     query: web::Query<UploadQuery>,
     body: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    let (link, access) = access::link_for_user(&state.db, &caller.user, &id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if access != LinkAccess::Manage || link.kind() != LinkKind::Download {
+    let link = access::link_to_manage(&state.db, &caller.user, &id).await?;
+    if link.kind() != LinkKind::Download {
         return Err(AppError::Forbidden);
     }
     if link.state() != crate::domain::link::LinkState::Active {

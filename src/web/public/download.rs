@@ -5,14 +5,11 @@
 //! is only served to the browser whose counted download left a grant for this file; that
 //! browser may resume even once the limit is used up (never after expiry or revocation).
 
-use actix_web::body::SizedStream;
-use actix_web::http::{header, Method, StatusCode};
+use actix_web::http::{header, Method};
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::audit::{self, Actor, AuditEvent, Outcome};
 use crate::db::{files, links};
-use crate::domain::byte_range::{self, RangeRequest};
-use crate::domain::file_name::FileName;
 use crate::domain::link::LinkKind;
 use crate::domain::time::now_ms;
 use crate::error::AppError;
@@ -22,7 +19,7 @@ use crate::startup::AppState;
 use crate::web::client::ClientInfo;
 use crate::web::ctx::PageCtx;
 use crate::web::public::unavailable::refuse;
-use crate::web::transfer::{AuditedBody, TransferRecord};
+use crate::web::transfer::{unsatisfiable, FileReply, TransferRecord};
 
 pub async fn file(
     req: HttpRequest,
@@ -103,55 +100,18 @@ pub async fn file(
         return refuse_here("file is not clean").await;
     }
 
-    let size = file.size as u64;
-    let etag = format!("\"{}\"", file.sha256);
-    let range_header = req
-        .headers()
-        .get(header::RANGE)
-        .and_then(|v| v.to_str().ok());
-    let if_range_ok = req
-        .headers()
-        .get(header::IF_RANGE)
-        .is_none_or(|v| v.as_bytes() == etag.as_bytes());
-    let range = if if_range_ok {
-        byte_range::parse(range_header, size)
-    } else {
-        RangeRequest::Full
+    let Some(reply) = FileReply::plan(&req, &file) else {
+        record_now(
+            &state,
+            &found.link,
+            &file.id,
+            &client,
+            "file.range_refused",
+            Outcome::Refused,
+        )
+        .await;
+        return Ok(unsatisfiable(&file));
     };
-    let name = FileName::sanitize(&file.name);
-    let mut res = HttpResponse::build(StatusCode::OK);
-    res.insert_header((header::CONTENT_TYPE, "application/octet-stream"))
-        .insert_header((header::CONTENT_DISPOSITION, name.content_disposition()))
-        .insert_header((header::ACCEPT_RANGES, "bytes"))
-        .insert_header((header::ETAG, etag.clone()));
-    let (status, span) = match range {
-        RangeRequest::Full => (StatusCode::OK, 0..size),
-        RangeRequest::Partial(r) => (StatusCode::PARTIAL_CONTENT, r),
-        RangeRequest::Unsatisfiable => {
-            record_now(
-                &state,
-                &found.link,
-                &file.id,
-                &client,
-                "file.range_refused",
-                Outcome::Refused,
-            )
-            .await;
-            let mut r = HttpResponse::RangeNotSatisfiable();
-            r.insert_header((header::CONTENT_RANGE, format!("bytes */{size}")));
-            let mut r = r.finish();
-            r.extensions_mut().insert(crate::web::render::Rendered);
-            return Ok(r);
-        }
-    };
-    res.status(status);
-    if status == StatusCode::PARTIAL_CONTENT {
-        res.insert_header((
-            header::CONTENT_RANGE,
-            format!("bytes {}-{}/{size}", span.start, span.end.saturating_sub(1)),
-        ));
-    }
-    let len = span.end - span.start;
     if req.method() == Method::HEAD {
         record_now(
             &state,
@@ -162,11 +122,9 @@ pub async fn file(
             Outcome::Success,
         )
         .await;
-        return Ok(res.body(SizedStream::new(
-            len,
-            futures_util::stream::empty::<Result<bytes::Bytes, std::io::Error>>(),
-        )));
+        return Ok(reply.head());
     }
+    let span = reply.span.clone();
     // A request that includes the first byte is a download and must fit the link's limit.
     let counted = span.start == 0;
     let limited = found.link.max_downloads.is_some();
@@ -183,21 +141,15 @@ pub async fn file(
     } else if limited && !grants::holds(&state.db, &req, &found.link.id, &file.id).await? {
         return refuse_here("resume without a counted download").await;
     }
+    let mut reply = reply;
     if let Some(value) = grant {
-        res.cookie(grants::cookie(
+        reply.builder.cookie(grants::cookie(
             value,
             &token,
             &file.id,
             state.settings.is_https(),
         ));
     }
-    let stream = state
-        .store
-        .read(
-            &file.storage_key,
-            (status == StatusCode::PARTIAL_CONTENT).then_some(span.clone()),
-        )
-        .await?;
     let record = TransferRecord {
         db: state.db.clone(),
         actor: Actor::External,
@@ -206,12 +158,11 @@ pub async fn file(
         file_id: Some(file.id.clone()),
         action,
         client,
-        expected: len,
-        range: (status == StatusCode::PARTIAL_CONTENT)
-            .then(|| format!("{}-{}", span.start, span.end - 1)),
+        expected: reply.byte_len(),
+        range: reply.range_text(),
         counted,
     };
-    Ok(res.body(SizedStream::new(len, AuditedBody::new(stream, record))))
+    reply.send(&state.store, &file, record).await
 }
 
 /// Records an access that sends no file bytes (HEAD, an unsatisfiable range).

@@ -97,10 +97,7 @@ pub async fn show(
     token: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let token = token.into_inner();
-    let kind = access::public_kind(&state.db, &token)
-        .await?
-        .unwrap_or(LinkKind::Download);
-    let found = match access::public_link(&state.db, &token, kind).await? {
+    let found = match access::public_page_link(&state.db, &token).await? {
         PublicAccess::Live(found) => found,
         PublicAccess::Dead { link, reason } => {
             return refuse(
@@ -145,10 +142,7 @@ pub async fn unlock(
     form: CsrfForm<UnlockForm>,
 ) -> Result<HttpResponse, AppError> {
     let token = token.into_inner();
-    let kind = access::public_kind(&state.db, &token)
-        .await?
-        .unwrap_or(LinkKind::Download);
-    let found = match access::public_link(&state.db, &token, kind).await? {
+    let found = match access::public_page_link(&state.db, &token).await? {
         PublicAccess::Live(found) => found,
         PublicAccess::Dead { link, reason } => {
             return refuse(

@@ -17,7 +17,7 @@ use crate::sharing::ingest;
 use crate::sharing::links::{self as sharing, Incoming, LinkInput};
 use crate::sharing::policy::{self, LinkPolicy};
 use crate::startup::AppState;
-use crate::web::api::links::{expiry_error, ingest_error};
+use crate::web::api::links::ingest_error;
 use crate::web::client::ClientInfo;
 use crate::web::ctx::PageCtx;
 use crate::web::render::page;
@@ -282,7 +282,7 @@ pub(super) fn parse_expiry(policy: &LinkPolicy, days: &str, date: &str) -> Resul
         };
         Expiry::in_days(days, policy.max_days)
     }
-    .map_err(expiry_error)?;
+    .map_err(AppError::from)?;
     Ok(expires.0)
 }
 

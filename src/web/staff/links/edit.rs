@@ -20,7 +20,7 @@ use crate::sharing::ingest;
 use crate::sharing::links::{self as sharing, Incoming};
 use crate::sharing::policy;
 use crate::startup::AppState;
-use crate::web::api::links::{expiry_error, ingest_error};
+use crate::web::api::links::ingest_error;
 use crate::web::client::ClientInfo;
 use crate::web::ctx::{ButtonForm, CsrfForm, CsrfProtected, PageCtx};
 use crate::web::format::date_time;
@@ -127,7 +127,7 @@ pub async fn submit(
     let expires_at = if !f.expires_date.trim().is_empty() {
         Some(
             Expiry::on_date(&f.expires_date, policy.max_days)
-                .map_err(expiry_error)?
+                .map_err(AppError::from)?
                 .0,
         )
     } else if !f.expires_days.trim().is_empty() {
@@ -138,7 +138,7 @@ pub async fn submit(
             .map_err(|_| AppError::BadRequest("error.expiry_invalid"))?;
         Some(
             Expiry::in_days(days, policy.max_days)
-                .map_err(expiry_error)?
+                .map_err(AppError::from)?
                 .0,
         )
     } else {
