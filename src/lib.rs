@@ -1,5 +1,6 @@
 //! Bote: secure file exchange for public administrations.
 
+pub mod accounts;
 pub mod audit;
 pub mod auth;
 pub mod commands;

@@ -110,6 +110,24 @@ enum UserCommand {
         #[arg(long)]
         password_stdin: bool,
     },
+    /// Invite someone to a tenant: the account gets no password; a one-time link to set one is
+    /// mailed (valid 7 days).
+    Invite {
+        #[arg(long)]
+        email: String,
+        /// admin, staff or auditor.
+        #[arg(long)]
+        role: String,
+        /// Slug of the tenant.
+        #[arg(long)]
+        tenant: String,
+        /// Display name (default: the part of the address before @).
+        #[arg(long)]
+        name: Option<String>,
+        /// Language of the mails: de or en (default: the tenant's).
+        #[arg(long)]
+        language: Option<String>,
+    },
     /// Disable an account: its sessions end and its tokens stop working at once.
     Disable {
         #[arg(long)]
@@ -196,6 +214,25 @@ fn main() -> ExitCode {
                         tenant: tenant.as_deref(),
                         name: name.as_deref(),
                         password_stdin: *password_stdin,
+                    },
+                )
+                .await
+            }
+            Command::User(UserCommand::Invite {
+                email,
+                role,
+                tenant,
+                name,
+                language,
+            }) => {
+                accounts::invite_user(
+                    config,
+                    accounts::InviteUser {
+                        email,
+                        role,
+                        tenant,
+                        name: name.as_deref(),
+                        language: language.as_deref(),
                     },
                 )
                 .await

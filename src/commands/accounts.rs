@@ -5,7 +5,7 @@ use std::path::Path;
 
 use super::{load_settings, open_db, Failure};
 use crate::audit::{self, Actor, AuditEvent, Outcome};
-use crate::auth::{api_token, password};
+use crate::auth::{api_token, password, password_rules};
 use crate::db::{tenants, users};
 use crate::domain::email::EmailAddress;
 use crate::domain::role::Role;
@@ -22,24 +22,16 @@ fn parse_email(text: &str) -> Result<EmailAddress, Failure> {
     EmailAddress::parse(text).map_err(|e| Failure::usage(format!("--email: {text:?}: {e}")))
 }
 
-/// Reads one line from standard input as the password.
-fn read_password() -> Result<String, Failure> {
+/// Reads one line from standard input as the password of `email`, held to the account rules.
+fn read_password(email: &EmailAddress) -> Result<String, Failure> {
     let mut line = String::new();
     std::io::stdin()
         .lock()
         .read_line(&mut line)
         .map_err(|e| Failure::usage(format!("cannot read the password from stdin: {e}")))?;
     let pw = line.trim_end_matches(['\r', '\n']).to_string();
-    let chars = pw.chars().count();
-    if chars < password::MIN_LEN {
-        return Err(Failure::usage(format!(
-            "the password must have at least {} characters",
-            password::MIN_LEN
-        )));
-    }
-    if pw.len() > password::MAX_LEN {
-        return Err(Failure::usage("the password is too long"));
-    }
+    password_rules::check(&pw, email.as_str())
+        .map_err(|key| Failure::usage(crate::i18n::Lang::En.t(key)))?;
     Ok(pw)
 }
 
@@ -78,7 +70,7 @@ pub async fn add_user(config: Option<&Path>, args: AddUser<'_>) -> Result<(), Fa
             .ok_or_else(|| Failure::usage(format!("--tenant: no tenant with slug {slug:?}")))?;
         Some(tenant.id)
     };
-    let pw = read_password()?;
+    let pw = read_password(&email)?;
     let hash = password::hash(pw).await?;
     let user = users::create(
         &db,
@@ -102,6 +94,56 @@ pub async fn add_user(config: Option<&Path>, args: AddUser<'_>) -> Result<(), Fa
     )
     .await?;
     println!("created {role} {email}");
+    Ok(())
+}
+
+pub struct InviteUser<'a> {
+    pub email: &'a str,
+    pub role: &'a str,
+    pub tenant: &'a str,
+    pub name: Option<&'a str>,
+    pub language: Option<&'a str>,
+}
+
+/// `bote user invite`: the account is created without a password and mailed a one-time link
+/// (how an operator gives a new municipality its first admin).
+pub async fn invite_user(config: Option<&Path>, args: InviteUser<'_>) -> Result<(), Failure> {
+    use crate::accounts::invite::{self, Invitation, Inviter};
+    let email = parse_email(args.email)?;
+    let name = args
+        .name
+        .unwrap_or_else(|| email.as_str().split('@').next().unwrap_or_default())
+        .to_string();
+    let settings = load_settings(config)?;
+    let db = open_db(&settings).await?;
+    let tenant = tenants::by_slug(&db, args.tenant).await?.ok_or_else(|| {
+        Failure::usage(format!("--tenant: no tenant with slug {:?}", args.tenant))
+    })?;
+    let invited = invite::invite(
+        &db,
+        &settings,
+        Inviter {
+            actor: Actor::System,
+            name: &tenant.name,
+            client: None,
+        },
+        &tenant.id,
+        &Invitation {
+            email: email.as_str(),
+            display_name: &name,
+            role: args.role,
+            language: args.language.unwrap_or(""),
+        },
+    )
+    .await
+    .map_err(|e| match e {
+        crate::error::AppError::Internal(e) => Failure::from(e),
+        other => Failure::usage(crate::i18n::Lang::En.t(other.message_key())),
+    })?;
+    println!(
+        "invited {} {} to {}; the invitation waits in the outbox",
+        invited.role, invited.email, tenant.slug
+    );
     Ok(())
 }
 

@@ -3,6 +3,7 @@
 //! Queries are written once in SQL both dialects understand (`$1` parameters, `ON CONFLICT`,
 //! `RETURNING`); times are integer milliseconds, flags 0/1, ids text.
 
+pub mod account_tokens;
 pub mod api_tokens;
 pub mod files;
 pub mod links;

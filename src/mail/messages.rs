@@ -217,3 +217,36 @@ pub fn link_shared(lang: Lang, s: &SharedLink<'_>) -> Notice {
         link: Some(s.url.to_string()),
     }
 }
+
+/// An invitation to a new account: the link sets the first password.
+pub fn invitation(lang: Lang, tenant: &str, inviter: &str, url: &str, expires: &str) -> Notice {
+    let tenant = one_line(tenant);
+    Notice {
+        lang,
+        subject: lang.tf("mail.invite_subject", &[("tenant", &tenant)]),
+        heading: lang.tf("mail.invite_subject", &[("tenant", &tenant)]),
+        lines: vec![
+            lang.tf(
+                "mail.invite_text",
+                &[("inviter", &one_line(inviter)), ("tenant", &tenant)],
+            ),
+            lang.tf("mail.account_link_expires", &[("expires", expires)]),
+        ],
+        link: Some(url.to_string()),
+    }
+}
+
+/// A password reset: the link sets a new password; whoever did not ask may ignore it.
+pub fn password_reset(lang: Lang, url: &str, expires: &str) -> Notice {
+    Notice {
+        lang,
+        subject: lang.t("mail.reset_subject").to_string(),
+        heading: lang.t("mail.reset_subject").to_string(),
+        lines: vec![
+            lang.t("mail.reset_text").to_string(),
+            lang.tf("mail.account_link_expires", &[("expires", expires)]),
+            lang.t("mail.reset_ignore").to_string(),
+        ],
+        link: Some(url.to_string()),
+    }
+}

@@ -1,5 +1,6 @@
 //! HTTP: routes grouped by audience, plus the middleware every request passes.
 
+pub mod account;
 pub mod admin;
 pub mod api;
 pub mod assets;
@@ -26,6 +27,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/lang", web::post().to(lang::switch))
         .configure(staff::configure)
         .configure(public::configure)
+        .configure(account::configure)
         .configure(admin::configure)
         .configure(audit::configure)
         .service(web::scope("/api/v1").configure(api::configure));

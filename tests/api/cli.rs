@@ -136,6 +136,22 @@ fn user_token_and_tenant_commands_work_and_validate() {
             "user",
             "add",
             "--email",
+            "x@stadt.example",
+            "--role",
+            "admin",
+            "--password-stdin",
+        ],
+        &[],
+        "Passwort123456\n",
+    );
+    assert_eq!(out.status.code(), Some(2), "common password");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("attackers"));
+    let out = bote(
+        p,
+        &[
+            "user",
+            "add",
+            "--email",
             "not-an-address",
             "--role",
             "staff",
@@ -199,6 +215,35 @@ fn user_token_and_tenant_commands_work_and_validate() {
         "correct horse battery\n",
     );
     assert!(out.status.success());
+    // The operator gives the new municipality its first admin by invitation.
+    let invite = |email: &str, role: &str| {
+        bote(
+            p,
+            &[
+                "user",
+                "invite",
+                "--email",
+                email,
+                "--role",
+                role,
+                "--tenant",
+                "musterhausen",
+            ],
+            &[],
+            "",
+        )
+    };
+    let out = invite("chefin@musterhausen.example", "admin");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("outbox"));
+    let out = invite("chefin@musterhausen.example", "admin");
+    assert_eq!(out.status.code(), Some(2), "already has an account");
+    let out = invite("op@musterhausen.example", "operator");
+    assert_eq!(out.status.code(), Some(2), "no operators by invitation");
     let out = bote(p, &["tenant", "list"], &[], "");
     let listed = String::from_utf8_lossy(&out.stdout);
     assert!(listed.contains("musterhausen") && listed.contains("default"));

@@ -1,5 +1,6 @@
 //! Integration tests: the real application on a real port against a real database.
 
+mod accounts;
 mod api_tokens;
 mod audit;
 mod audit_search;

@@ -2,6 +2,7 @@
 
 pub mod held_files;
 pub mod outbox;
+pub mod users;
 
 use actix_web::web;
 
@@ -18,6 +19,21 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             "/admin/files/{id}/delete",
             web::post().to(held_files::delete),
+        )
+        .route("/admin/mail", web::get().to(outbox::list))
+        .route("/admin/mail/{id}/retry", web::post().to(outbox::retry))
+        .route("/admin/users", web::get().to(users::list))
+        .route("/admin/users/invite", web::post().to(users::invite))
+        .route("/admin/users/{id}/role", web::post().to(users::change_role))
+        .route("/admin/users/{id}/disable", web::post().to(users::disable))
+        .route("/admin/users/{id}/enable", web::post().to(users::enable))
+        .route(
+            "/admin/users/{id}/password-link",
+            web::post().to(users::password_link),
+        )
+        .route(
+            "/admin/users/{id}/transfer",
+            web::post().to(users::transfer),
         );
 }
 
