@@ -89,6 +89,28 @@ enum TenantCommand {
         /// How client addresses are stored in records: full, shortened or none.
         #[arg(long)]
         client_addresses: Option<String>,
+        /// Every new link needs a password: true or false.
+        #[arg(long)]
+        link_password_required: Option<bool>,
+        /// Shortest link password (8-64).
+        #[arg(long)]
+        link_password_min_len: Option<i64>,
+        /// Largest single file, e.g. 500M (none: only the deployment's limit).
+        #[arg(long)]
+        max_file_size: Option<String>,
+        /// Largest total of one link's files, e.g. 2G (none: no limit).
+        #[arg(long)]
+        max_link_size: Option<String>,
+        /// Only these kinds of file, comma-separated: pdf, image, office, text, archive, video,
+        /// audio (none: any).
+        #[arg(long)]
+        allowed_types: Option<String>,
+        /// These kinds of file are refused (none: no block list).
+        #[arg(long)]
+        blocked_types: Option<String>,
+        /// Staff may create upload links: true or false (admins always may).
+        #[arg(long)]
+        staff_upload_links: Option<bool>,
     },
 }
 
@@ -183,6 +205,13 @@ fn main() -> ExitCode {
                 scanner_down,
                 audit_retention_days,
                 client_addresses,
+                link_password_required,
+                link_password_min_len,
+                max_file_size,
+                max_link_size,
+                allowed_types,
+                blocked_types,
+                staff_upload_links,
             }) => {
                 tenants::set_policy(
                     config,
@@ -195,6 +224,13 @@ fn main() -> ExitCode {
                         scanner_down: scanner_down.as_deref(),
                         audit_retention_days: *audit_retention_days,
                         client_addresses: client_addresses.as_deref(),
+                        link_password_required: *link_password_required,
+                        link_password_min_len: *link_password_min_len,
+                        max_file_size: max_file_size.as_deref(),
+                        max_link_size: max_link_size.as_deref(),
+                        allowed_types: allowed_types.as_deref(),
+                        blocked_types: blocked_types.as_deref(),
+                        staff_upload_links: *staff_upload_links,
                     },
                 )
                 .await

@@ -89,6 +89,21 @@ pub fn check(password: &str, email: &str) -> Result<(), &'static str> {
     if password.len() > MAX_LEN {
         return Err("error.password_long");
     }
+    if is_common(password) {
+        return Err("error.password_common");
+    }
+    let lower = password.to_lowercase();
+    let local = email.split('@').next().unwrap_or_default().to_lowercase();
+    if local.chars().count() >= 4 && lower.contains(&local) {
+        return Err("error.password_contains_address");
+    }
+    Ok(())
+}
+
+/// Whether a password is one of those attackers try first: a common word with digits or
+/// punctuation around it, a word repeated, few distinct characters, or a run of keys or digits.
+/// Also used for link passwords.
+pub fn is_common(password: &str) -> bool {
     let lower = password.to_lowercase();
     let stem = lower.trim_matches(|c: char| !c.is_alphabetic());
     if COMMON_STEMS.contains(&stem)
@@ -96,24 +111,16 @@ pub fn check(password: &str, email: &str) -> Result<(), &'static str> {
             .iter()
             .any(|w| !stem.is_empty() && stem.len() <= w.len() * 2 && repeats_of(stem, w))
     {
-        return Err("error.password_common");
+        return true;
     }
     let distinct: std::collections::HashSet<char> = lower.chars().collect();
     if distinct.len() < 5 {
-        return Err("error.password_common");
+        return true;
     }
     let compact: String = lower.chars().filter(|c| c.is_alphanumeric()).collect();
-    if SEQUENCES
+    SEQUENCES
         .iter()
         .any(|s| compact.len() >= 8 && is_cyclic_part(s, &compact))
-    {
-        return Err("error.password_common");
-    }
-    let local = email.split('@').next().unwrap_or_default().to_lowercase();
-    if local.chars().count() >= 4 && lower.contains(&local) {
-        return Err("error.password_contains_address");
-    }
-    Ok(())
 }
 
 /// Whether `text` is `word` written once or more in a row ("passwordpassword").

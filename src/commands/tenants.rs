@@ -63,6 +63,42 @@ pub struct PolicyArgs<'a> {
     pub scanner_down: Option<&'a str>,
     pub audit_retention_days: Option<i64>,
     pub client_addresses: Option<&'a str>,
+    pub link_password_required: Option<bool>,
+    pub link_password_min_len: Option<i64>,
+    /// A size like `100M`, or `none` for the deployment's limit only.
+    pub max_file_size: Option<&'a str>,
+    pub max_link_size: Option<&'a str>,
+    /// Comma-separated kinds, or `none`.
+    pub allowed_types: Option<&'a str>,
+    pub blocked_types: Option<&'a str>,
+    pub staff_upload_links: Option<bool>,
+}
+
+fn size_arg(flag: &str, text: Option<&str>) -> Result<Option<Option<i64>>, Failure> {
+    match text.map(str::trim) {
+        None => Ok(None),
+        Some("none") => Ok(Some(None)),
+        Some(t) => crate::config::parse_size(flag, t)
+            .ok()
+            .and_then(|n| i64::try_from(n).ok())
+            .filter(|n| *n > 0)
+            .map(|n| Some(Some(n)))
+            .ok_or_else(|| Failure::usage(format!("{flag}: {t:?} is not a size like 100M or 2G"))),
+    }
+}
+
+fn types_arg(flag: &str, text: Option<&str>) -> Result<Option<Option<String>>, Failure> {
+    match text.map(str::trim) {
+        None => Ok(None),
+        Some("none") => Ok(Some(None)),
+        Some(t) => crate::sharing::policy_update::type_list(t.split(','))
+            .map(Some)
+            .map_err(|_| {
+                Failure::usage(format!(
+                    "{flag}: kinds are pdf, image, office, text, archive, video, audio (or none)"
+                ))
+            }),
+    }
 }
 
 pub async fn set_policy(
@@ -70,102 +106,42 @@ pub async fn set_policy(
     slug: &str,
     args: PolicyArgs<'_>,
 ) -> Result<(), Failure> {
-    let check_days = |name: &str, v: Option<i64>, min: i64| match v {
-        Some(d) if !(min..=3650).contains(&d) => Err(Failure::usage(format!(
-            "{name}: {d} is not between {min} and 3650"
-        ))),
-        _ => Ok(()),
+    use crate::sharing::policy_update::{self, PolicyChange, PolicyError};
+    let change = PolicyChange {
+        link_default_days: args.link_default_days,
+        link_max_days: args.link_max_days,
+        password_required: args.link_password_required,
+        password_min_len: args.link_password_min_len,
+        max_file_bytes: size_arg("--max-file-size", args.max_file_size)?,
+        max_link_bytes: size_arg("--max-link-size", args.max_link_size)?,
+        allowed_types: types_arg("--allowed-types", args.allowed_types)?,
+        blocked_types: types_arg("--blocked-types", args.blocked_types)?,
+        staff_upload_links: args.staff_upload_links,
+        file_retention_days: args.retention_days,
+        unscannable: args.unscannable.map(str::to_string),
+        scanner_down: args.scanner_down.map(str::to_string),
+        audit_retention_days: args.audit_retention_days,
+        client_addresses: args.client_addresses.map(str::to_string),
     };
-    check_days("--link-default-days", args.link_default_days, 1)?;
-    check_days("--link-max-days", args.link_max_days, 1)?;
-    check_days("--retention-days", args.retention_days, 0)?;
-    if let Some(u) = args.unscannable {
-        if !["hold", "refuse"].contains(&u) {
-            return Err(Failure::usage("--unscannable: hold or refuse"));
-        }
-    }
-    if let Some(d) = args.scanner_down {
-        if !["accept", "refuse"].contains(&d) {
-            return Err(Failure::usage("--scanner-down: accept or refuse"));
-        }
-    }
-    check_days("--audit-retention-days", args.audit_retention_days, 0)?;
-    if let Some(m) = args.client_addresses {
-        if crate::audit::privacy::AddressMode::parse(m).is_none() {
-            return Err(Failure::usage(
-                "--client-addresses: full, shortened or none",
-            ));
-        }
-    }
+    // Checked before the database is opened, so a typo never waits for it.
+    change
+        .validate()
+        .map_err(|key| Failure::usage(Lang::En.t(key)))?;
     let settings = load_settings(config)?;
     let db = open_db(&settings).await?;
     let tenant = tenants::by_slug(&db, slug)
         .await?
         .ok_or_else(|| Failure::usage(format!("--slug: no tenant with slug {slug:?}")))?;
-    let current = crate::sharing::policy::for_tenant(&db, &tenant.id).await?;
-    let default_days = args.link_default_days.unwrap_or(current.default_days);
-    let max_days = args.link_max_days.unwrap_or(current.max_days);
-    if default_days > max_days {
-        return Err(Failure::usage(format!(
-            "the default link lifetime ({default_days} days) is longer than the maximum ({max_days} days)"
-        )));
+    let changed = policy_update::apply(&db, &tenant.id, &change, Actor::System, None)
+        .await
+        .map_err(|e| match e {
+            PolicyError::Invalid(key) => Failure::usage(Lang::En.t(key)),
+            PolicyError::Failed(e) => Failure::from(e),
+        })?;
+    if changed.is_empty() {
+        println!("policy of {} unchanged", tenant.slug);
+    } else {
+        println!("policy of {} updated: {}", tenant.slug, changed.join(", "));
     }
-    let mut tx = db.pool.begin().await?;
-    sqlx::query(
-        "UPDATE tenants SET link_default_days = $1, link_max_days = $2, file_retention_days = $3,
-            unscannable_policy = COALESCE($4, unscannable_policy),
-            scanner_down_policy = COALESCE($5, scanner_down_policy),
-            audit_retention_days = COALESCE($7, audit_retention_days),
-            client_address_mode = COALESCE($8, client_address_mode)
-         WHERE id = $6",
-    )
-    .bind(default_days)
-    .bind(max_days)
-    .bind(args.retention_days.unwrap_or(current.retention_days))
-    .bind(args.unscannable)
-    .bind(args.scanner_down)
-    .bind(&tenant.id)
-    .bind(args.audit_retention_days)
-    .bind(args.client_addresses)
-    .execute(&mut *tx)
-    .await?;
-    let mut changed = serde_json::Map::new();
-    for (key, value) in [
-        (
-            "link_default_days",
-            args.link_default_days.map(serde_json::Value::from),
-        ),
-        (
-            "link_max_days",
-            args.link_max_days.map(serde_json::Value::from),
-        ),
-        (
-            "retention_days",
-            args.retention_days.map(serde_json::Value::from),
-        ),
-        ("unscannable", args.unscannable.map(serde_json::Value::from)),
-        (
-            "scanner_down",
-            args.scanner_down.map(serde_json::Value::from),
-        ),
-        (
-            "audit_retention_days",
-            args.audit_retention_days.map(serde_json::Value::from),
-        ),
-        (
-            "client_addresses",
-            args.client_addresses.map(serde_json::Value::from),
-        ),
-    ] {
-        if let Some(v) = value {
-            changed.insert(key.to_string(), v);
-        }
-    }
-    let mut event =
-        AuditEvent::new("policy.changed", Outcome::Success, Actor::System).tenant(Some(&tenant.id));
-    event.details = serde_json::Value::Object(changed);
-    crate::audit::chain::append(&mut tx, &event).await?;
-    tx.commit().await?;
-    println!("policy of {} updated", tenant.slug);
     Ok(())
 }

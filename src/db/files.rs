@@ -78,6 +78,17 @@ pub async fn insert(conn: &mut sqlx::AnyConnection, f: &NewFile<'_>) -> sqlx::Re
 }
 
 /// Every file of a link that has not been deleted (any scan state), oldest first.
+/// Bytes of a link's files that are not deleted (for the tenant's per-link total).
+pub async fn total_bytes(db: &Db, link_id: &str) -> sqlx::Result<i64> {
+    sqlx::query_scalar(
+        "SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) FROM files
+         WHERE link_id = $1 AND deleted_at IS NULL",
+    )
+    .bind(link_id)
+    .fetch_one(&db.pool)
+    .await
+}
+
 pub async fn of_link(db: &Db, link_id: &str) -> sqlx::Result<Vec<StoredFile>> {
     sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM files WHERE link_id = $1 AND deleted_at IS NULL ORDER BY created_at, id"

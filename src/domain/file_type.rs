@@ -174,6 +174,23 @@ pub fn from_stored(stored: Option<&str>) -> Vec<&'static FileType> {
         .collect()
 }
 
+/// Whether a file counts as one of `kinds` for a block list: its extension says so, or its content
+/// does and it is not, by content and name together, a file of another kind (a ZIP renamed to
+/// `.pdf` is an archive; a `.docx`, which is a ZIP container, is an office document).
+pub fn claimed_by(kinds: &[&FileType], content_type: &str, name: &str) -> bool {
+    let ext = extension(name);
+    kinds.iter().any(|k| {
+        let by_name = ext
+            .as_deref()
+            .is_some_and(|e| k.forms.iter().any(|(_, exts)| exts.contains(&e)));
+        let by_content = k.forms.iter().any(|(mime, _)| *mime == content_type)
+            && !ALL
+                .iter()
+                .any(|other| other.key != k.key && other.matches(content_type, name));
+        by_name || by_content
+    })
+}
+
 /// Whether a file is allowed: any file when no kinds are set, else one of the kinds must match.
 pub fn allowed(kinds: &[&FileType], content_type: &str, name: &str) -> bool {
     kinds.is_empty() || kinds.iter().any(|k| k.matches(content_type, name))
@@ -213,6 +230,23 @@ mod tests {
         assert!(allowed(&list, "image/png", "a.png"));
         assert!(!allowed(&list, "text/plain", "a.txt"));
         assert_eq!(from_stored(Some("pdf,image")).len(), 2);
+    }
+
+    #[test]
+    fn a_block_list_catches_a_kind_by_name_or_by_disguised_content() {
+        let archive = parse_list(["archive"]).unwrap();
+        assert!(claimed_by(&archive, "application/zip", "daten.zip"));
+        assert!(claimed_by(&archive, "text/plain", "leer.zip"), "by name");
+        assert!(
+            claimed_by(&archive, "application/zip", "tarnung.pdf"),
+            "by content"
+        );
+        assert!(
+            !claimed_by(&archive, "application/zip", "Antrag.docx"),
+            "an office file"
+        );
+        assert!(!claimed_by(&archive, "application/pdf", "plan.pdf"));
+        assert!(!claimed_by(&[], "application/zip", "daten.zip"));
     }
 
     #[test]

@@ -53,14 +53,6 @@ pub fn clean_text(
     Ok(t.replace("\r\n", "\n"))
 }
 
-pub fn check_password(pw: &str) -> Result<(), AppError> {
-    let n = pw.chars().count();
-    if n < MIN_LINK_PASSWORD || pw.len() > password::MAX_LEN {
-        return Err(AppError::BadRequest("error.link_password_short"));
-    }
-    Ok(())
-}
-
 /// Recipient addresses from a form field or list: commas, semicolons or line breaks between.
 pub fn parse_recipients<'a>(
     items: impl IntoIterator<Item = &'a str>,
@@ -128,12 +120,13 @@ pub fn upload_rules<'a>(
     })
 }
 
-/// A password that is easy to read out on the phone: 4 groups of 4 from an unambiguous alphabet
-/// (about 78 bits).
-pub fn generate_password() -> String {
+/// A password that is easy to read out on the phone: groups of 4 from an unambiguous alphabet,
+/// at least 4 groups (about 78 bits) and enough for the tenant's minimum length.
+pub fn generate_password(min_len: i64) -> String {
     const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
     let mut rng = rand::rngs::OsRng;
-    (0..4)
+    let groups = ((min_len.max(0) as usize + 1).div_ceil(5)).max(4);
+    (0..groups)
         .map(|_| {
             (0..4)
                 .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
@@ -143,14 +136,40 @@ pub fn generate_password() -> String {
         .join("-")
 }
 
-/// Applies the tenant's rules for files without a clean-or-infected verdict. Refused files are
-/// not stored (the caller removes their blobs).
-pub async fn check_scan_policy(
-    db: &Db,
-    tenant_id: &str,
+/// Applies the tenant's rules to received files: size, the link's total (with `already` bytes
+/// the link holds), kinds of file, and files without a clean-or-infected verdict. Refused files
+/// are not stored (the caller removes their blobs).
+pub fn check_files(
+    policy: &super::policy::LinkPolicy,
+    settings: &crate::config::Settings,
+    incoming: &[Incoming],
+    already: i64,
+) -> Result<(), AppError> {
+    let limit = policy.file_limit(settings);
+    let mut total = already.max(0) as u64;
+    for f in incoming {
+        if f.data.size > limit {
+            return Err(AppError::PayloadTooLarge);
+        }
+        total += f.data.size;
+        if policy
+            .max_link_bytes
+            .is_some_and(|max| total > max.max(0) as u64)
+        {
+            return Err(AppError::Unprocessable("error.link_total_policy"));
+        }
+        if !policy.accepts_type(&f.data.content_type, f.name.as_str()) {
+            return Err(AppError::Unprocessable("error.type_not_in_policy"));
+        }
+    }
+    check_scan_policy(policy, incoming)
+}
+
+/// The tenant's rules for files without a clean-or-infected verdict.
+pub fn check_scan_policy(
+    policy: &super::policy::LinkPolicy,
     incoming: &[Incoming],
 ) -> Result<(), AppError> {
-    let policy = super::policy::for_tenant(db, tenant_id).await?;
     for f in incoming {
         if policy.refuse_unscannable
             && matches!(
@@ -195,12 +214,24 @@ pub async fn create(
     state: &crate::startup::AppState,
     owner: &User,
     kind: LinkKind,
-    input: LinkInput,
+    mut input: LinkInput,
     incoming: Vec<Incoming>,
     client: Option<&ClientInfo>,
 ) -> Result<(String, String), AppError> {
     let tenant_id = owner.tenant_id.clone().ok_or(AppError::Forbidden)?;
-    check_scan_policy(&state.db, &tenant_id, &incoming).await?;
+    // The tenant's rules, here where pages and API meet.
+    let policy = super::policy::for_tenant(&state.db, &tenant_id).await?;
+    policy.may_create(owner.role(), kind)?;
+    policy.check_password_present(input.password.is_some())?;
+    if let Some(pw) = &input.password {
+        policy.check_link_password(pw)?;
+    }
+    if let Some(rules) = input.upload.as_mut() {
+        rules.allowed_types = policy.upload_link_types(rules.allowed_types.as_deref())?;
+        rules.max_bytes = policy.upload_link_bytes(rules.max_bytes)?;
+        rules.max_file_bytes = policy.upload_file_bytes(rules.max_file_bytes)?;
+    }
+    check_files(&policy, &state.settings, &incoming, 0)?;
     let password_hash = match &input.password {
         Some(pw) => Some(password::hash(pw.clone()).await?),
         None => None,
@@ -318,8 +349,9 @@ pub async fn add_file(
     file: Incoming,
     client: Option<&ClientInfo>,
 ) -> Result<String, AppError> {
-    if let Err(e) = check_scan_policy(&state.db, &link.tenant_id, std::slice::from_ref(&file)).await
-    {
+    let policy = super::policy::for_tenant(&state.db, &link.tenant_id).await?;
+    let held = files::total_bytes(&state.db, &link.id).await?;
+    if let Err(e) = check_files(&policy, &state.settings, std::slice::from_ref(&file), held) {
         remove_blobs(&state.store, vec![file.data.storage_key.clone()]).await;
         return Err(e);
     }
@@ -473,6 +505,11 @@ pub async fn change(
     changes: LinkChanges,
     client: Option<&ClientInfo>,
 ) -> Result<(), AppError> {
+    if changes.password_hash == Some(None) {
+        super::policy::for_tenant(db, &link.tenant_id)
+            .await?
+            .check_password_present(false)?;
+    }
     let mut fields = Vec::new();
     if changes.title.as_ref().is_some_and(|t| t != &link.title) {
         fields.push("title");

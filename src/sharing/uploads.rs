@@ -5,6 +5,7 @@
 use actix_web::http::StatusCode;
 
 use super::links::{insert_file, remove_blobs, Attach, Incoming};
+use super::policy::LinkPolicy;
 use crate::audit::{chain, Actor, AuditEvent, Outcome};
 use crate::config::Settings;
 use crate::db::links::{self, Link};
@@ -130,11 +131,13 @@ pub struct Budget {
 }
 
 impl Budget {
-    pub fn of(link: &Link, settings: &Settings) -> Budget {
+    /// `cap` is the largest file the tenant and the deployment accept
+    /// (`LinkPolicy::file_limit`).
+    pub fn of(link: &Link, cap: u64) -> Budget {
         let per_file = link
             .max_file_bytes
-            .map(|m| (m.max(0) as u64).min(settings.max_file_bytes))
-            .unwrap_or(settings.max_file_bytes);
+            .map(|m| (m.max(0) as u64).min(cap))
+            .unwrap_or(cap);
         Budget {
             per_file,
             total_left: link
@@ -175,10 +178,13 @@ impl Budget {
     }
 }
 
-/// The refusal for a file the link's allowed types do not include (by content and name).
-pub fn check_type(link: &Link, file: &Incoming) -> Result<(), Refusal> {
+/// The refusal for a file the link's allowed types, or the tenant's rules, do not let in (by
+/// content and name).
+pub fn check_type(link: &Link, policy: &LinkPolicy, file: &Incoming) -> Result<(), Refusal> {
     let kinds = file_type::from_stored(link.allowed_types.as_deref());
-    if file_type::allowed(&kinds, &file.data.content_type, file.name.as_str()) {
+    if file_type::allowed(&kinds, &file.data.content_type, file.name.as_str())
+        && policy.accepts_type(&file.data.content_type, file.name.as_str())
+    {
         Ok(())
     } else {
         Err(Refusal {
@@ -245,10 +251,11 @@ pub async fn receive(
     incoming: &[Incoming],
     client: &ClientInfo,
 ) -> Result<Received, ReceiveError> {
+    let policy = super::policy::for_tenant(&state.db, &link.tenant_id).await?;
     for file in incoming {
-        check_type(link, file).map_err(ReceiveError::Refused)?;
+        check_type(link, &policy, file).map_err(ReceiveError::Refused)?;
     }
-    super::links::check_scan_policy(&state.db, &link.tenant_id, incoming).await?;
+    super::links::check_scan_policy(&policy, incoming)?;
     let now = now_ms();
     let total: u64 = incoming.iter().map(|f| f.data.size).sum();
     let secret = random_token();
@@ -396,7 +403,7 @@ mod tests {
 
     #[test]
     fn the_tighter_of_file_and_total_limit_applies_and_names_itself() {
-        let b = Budget::of(&link(Some(100), Some(1000), 850), &settings());
+        let b = Budget::of(&link(Some(100), Some(1000), 850), settings().max_file_bytes);
         assert_eq!(b.per_file, 100);
         assert_eq!(b.total_left, Some(150));
         assert_eq!(b.next_file_limit(0), 100);
@@ -417,7 +424,7 @@ mod tests {
     #[test]
     fn a_link_never_allows_more_than_the_deployment() {
         let s = settings();
-        let b = Budget::of(&link(Some(i64::MAX), None, 0), &s);
+        let b = Budget::of(&link(Some(i64::MAX), None, 0), s.max_file_bytes);
         assert_eq!(b.per_file, s.max_file_bytes);
         assert_eq!(b.next_file_limit(5), s.max_file_bytes);
     }

@@ -209,7 +209,7 @@ async fn create(
     }
     let message = sharing::clean_text(&body.message, sharing::MAX_MESSAGE, true, "error.message")?;
     if let Some(pw) = &body.password {
-        sharing::check_password(pw)?;
+        policy.check_link_password(pw)?;
     }
     let max_downloads = body
         .max_downloads
@@ -415,7 +415,7 @@ async fn change(
         None => None,
         Some(Value::Null) => Some(None),
         Some(Value::String(pw)) => {
-            sharing::check_password(pw)?;
+            policy.check_link_password(pw)?;
             Some(Some(crate::auth::password::hash(pw.clone()).await?))
         }
         Some(_) => return Err(AppError::BadRequest("error.invalid_form")),
@@ -473,14 +473,12 @@ async fn upload(
         return Err(AppError::Conflict("error.link_not_active"));
     }
     let name = FileName::sanitize(&query.name);
-    let data = ingest::ingest(
-        &state.store,
-        &state.scanner,
-        body,
-        state.settings.max_file_bytes,
-    )
-    .await
-    .map_err(ingest_error)?;
+    let file_limit = policy::for_tenant(&state.db, &link.tenant_id)
+        .await?
+        .file_limit(&state.settings);
+    let data = ingest::ingest(&state.store, &state.scanner, body, file_limit)
+        .await
+        .map_err(ingest_error)?;
     let file_id = sharing::add_file(
         &state,
         &caller.user,

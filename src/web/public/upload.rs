@@ -184,7 +184,8 @@ async fn read_submission(
     payload: &mut Multipart,
     blobs: &mut PendingBlobs,
 ) -> Result<(Sender, Vec<Incoming>), ReceiveError> {
-    let budget = Budget::of(link, &state.settings);
+    let policy = crate::sharing::policy::for_tenant(&state.db, &link.tenant_id).await?;
+    let budget = Budget::of(link, policy.file_limit(&state.settings));
     let needs_csrf = csrf::from_cookie(req).is_some();
     let require_identity = link.require_identity == 1;
     let mut fields = Fields::default();
@@ -257,7 +258,7 @@ async fn read_submission(
             name: file_name,
             data,
         };
-        uploads::check_type(link, &file).map_err(ReceiveError::Refused)?;
+        uploads::check_type(link, &policy, &file).map_err(ReceiveError::Refused)?;
         incoming.push(file);
     }
     if needs_csrf && !csrf::matches_cookie(req, fields.csrf_token.as_deref().unwrap_or("")) {

@@ -48,7 +48,9 @@ pub fn render(
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
     let link = &found.link;
-    let budget = Budget::of(link, &state.settings);
+    // The link's limits as set at creation (within the tenant's then); the tenant's current
+    // rules are enforced again when files arrive.
+    let budget = Budget::of(link, state.settings.max_file_bytes);
     let tr = ctx.tr;
     let mut rules = Vec::new();
     if let Some(n) = budget.max_files {

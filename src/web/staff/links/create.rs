@@ -125,6 +125,9 @@ pub async fn submit(
     mut payload: Multipart,
 ) -> Result<HttpResponse, AppError> {
     let tenant_id = may_create(&current.user)?.to_string();
+    let file_limit = policy::for_tenant(&state.db, &tenant_id)
+        .await?
+        .file_limit(&state.settings);
     let mut fields = Fields::default();
     let mut incoming: Vec<Incoming> = Vec::new();
     let result: Result<(), AppError> = async {
@@ -149,14 +152,9 @@ pub async fn submit(
                     skip_field(&mut field).await?;
                     continue;
                 };
-                let data = ingest::ingest(
-                    &state.store,
-                    &state.scanner,
-                    &mut field,
-                    state.settings.max_file_bytes,
-                )
-                .await
-                .map_err(ingest_error)?;
+                let data = ingest::ingest(&state.store, &state.scanner, &mut field, file_limit)
+                    .await
+                    .map_err(ingest_error)?;
                 incoming.push(Incoming {
                     name: FileName::sanitize(&file_name),
                     data,
@@ -286,15 +284,20 @@ pub(super) fn parse_expiry(policy: &LinkPolicy, days: &str, date: &str) -> Resul
     Ok(expires.0)
 }
 
-/// The link password from the form: none, typed (checked) or generated.
-pub(super) fn parse_password(mode: &str, typed: &str) -> Result<Option<String>, AppError> {
+/// The link password from the form: none, typed (checked against the tenant's rules) or
+/// generated.
+pub(super) fn parse_password(
+    policy: &LinkPolicy,
+    mode: &str,
+    typed: &str,
+) -> Result<Option<String>, AppError> {
     match mode {
         "" | "none" => Ok(None),
         "typed" => {
-            sharing::check_password(typed)?;
+            policy.check_link_password(typed)?;
             Ok(Some(typed.to_string()))
         }
-        "generate" => Ok(Some(sharing::generate_password())),
+        "generate" => Ok(Some(sharing::generate_password(policy.password_min_len))),
         _ => Err(AppError::BadRequest("error.invalid_form")),
     }
 }
@@ -307,7 +310,7 @@ async fn parse_input(state: &AppState, tenant_id: &str, f: &Fields) -> Result<Li
     }
     let message = sharing::clean_text(&f.message, sharing::MAX_MESSAGE, true, "error.message")?;
     let expires_at = parse_expiry(&policy, &f.expires_days, &f.expires_date)?;
-    let password = parse_password(&f.password_mode, &f.password)?;
+    let password = parse_password(&policy, &f.password_mode, &f.password)?;
     let max_downloads = match f.max_downloads.trim() {
         "" => None,
         n => Some(sharing::check_max_downloads(

@@ -132,7 +132,7 @@ pub async fn submit(
     }
     let message = sharing::clean_text(&f.message, sharing::MAX_MESSAGE, true, "error.message")?;
     let expires_at = parse_expiry(&policy, &f.expires_days, &f.expires_date)?;
-    let password = parse_password(&f.password_mode, &f.password)?;
+    let password = parse_password(&policy, &f.password_mode, &f.password)?;
     let checked = |name: &str| f.checks.get(name).is_some_and(|v| !v.is_empty());
     let types: Vec<&str> = file_type::ALL
         .iter()

@@ -198,7 +198,7 @@ fn upload_facts(
     link: &crate::db::links::Link,
     settings: &crate::config::Settings,
 ) -> Vec<(&'static str, String)> {
-    let budget = crate::sharing::uploads::Budget::of(link, settings);
+    let budget = crate::sharing::uploads::Budget::of(link, settings.max_file_bytes);
     let mut out = vec![(
         "links.received_count",
         match link.max_files {

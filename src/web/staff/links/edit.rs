@@ -149,11 +149,11 @@ pub async fn submit(
         "" | "keep" => None,
         "remove" => Some(None),
         "typed" => {
-            sharing::check_password(&f.password)?;
+            policy.check_link_password(&f.password)?;
             Some(Some(password::hash(f.password.clone()).await?))
         }
         "generate" => {
-            let pw = sharing::generate_password();
+            let pw = sharing::generate_password(policy.password_min_len);
             let hash = password::hash(pw.clone()).await?;
             generated = Some(pw);
             Some(Some(hash))
@@ -202,6 +202,9 @@ pub async fn add_files(
     if link.kind() != LinkKind::Download {
         return Err(AppError::Forbidden);
     }
+    let file_limit = policy::for_tenant(&state.db, &link.tenant_id)
+        .await?
+        .file_limit(&state.settings);
     let mut csrf_ok = false;
     while let Some(mut field) = payload
         .try_next()
@@ -237,14 +240,9 @@ pub async fn add_files(
             super::create::skip_field(&mut field).await?;
             continue;
         };
-        let data = ingest::ingest(
-            &state.store,
-            &state.scanner,
-            &mut field,
-            state.settings.max_file_bytes,
-        )
-        .await
-        .map_err(ingest_error)?;
+        let data = ingest::ingest(&state.store, &state.scanner, &mut field, file_limit)
+            .await
+            .map_err(ingest_error)?;
         sharing::add_file(
             &state,
             &current.user,
