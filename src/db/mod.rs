@@ -5,6 +5,7 @@
 
 pub mod api_tokens;
 pub mod files;
+pub mod link_notices;
 pub mod links;
 pub mod sessions;
 pub mod submissions;

@@ -34,6 +34,8 @@ pub struct LinkInput {
     pub max_downloads: Option<i64>,
     /// What an upload link accepts (`None` for a download link).
     pub upload: Option<crate::db::links::UploadRules>,
+    /// The notices the owner asked for.
+    pub notices: crate::db::links::Notices,
 }
 
 /// Trims and checks free text: no control characters except line breaks and tabs in messages.
@@ -200,6 +202,9 @@ pub async fn create(
     client: Option<&ClientInfo>,
 ) -> Result<(String, String), AppError> {
     let tenant_id = owner.tenant_id.clone().ok_or(AppError::Forbidden)?;
+    if input.notices.downloads && kind != LinkKind::Download {
+        return Err(AppError::BadRequest("error.notify_downloads_on_upload"));
+    }
     check_scan_policy(&state.db, &tenant_id, &incoming).await?;
     let password_hash = match &input.password {
         Some(pw) => Some(password::hash(pw.clone()).await?),
@@ -221,6 +226,7 @@ pub async fn create(
             password_hash: password_hash.as_deref(),
             max_downloads: input.max_downloads,
             upload: input.upload.as_ref(),
+            notices: input.notices,
         },
     )
     .await?;
@@ -231,7 +237,9 @@ pub async fn create(
             .detail("title", input.title.clone())
             .detail("expires_at", crate::domain::time::rfc3339(input.expires_at))
             .detail("password", input.password.is_some())
-            .detail("max_downloads", input.max_downloads),
+            .detail("max_downloads", input.max_downloads)
+            .detail("notify_downloads", input.notices.downloads)
+            .detail("remind_expiry", input.notices.expiry),
     )
     .await?;
     if !input.recipients.is_empty() {
@@ -465,7 +473,7 @@ pub(super) async fn remove_blobs(store: &BlobStore, keys: Vec<String>) {
     }
 }
 
-/// Applies an edit and records which fields changed.
+/// Applies an edit and records which fields changed. Download notices are for download links.
 pub async fn change(
     db: &Db,
     user: &User,
@@ -473,6 +481,9 @@ pub async fn change(
     changes: LinkChanges,
     client: Option<&ClientInfo>,
 ) -> Result<(), AppError> {
+    if changes.notify_downloads == Some(true) && link.kind() != LinkKind::Download {
+        return Err(AppError::BadRequest("error.notify_downloads_on_upload"));
+    }
     let mut fields = Vec::new();
     if changes.title.as_ref().is_some_and(|t| t != &link.title) {
         fields.push("title");
@@ -488,6 +499,18 @@ pub async fn change(
         .is_some_and(|m| m != link.max_downloads)
     {
         fields.push("max_downloads");
+    }
+    if changes
+        .notify_downloads
+        .is_some_and(|n| i64::from(n) != link.notify_downloads)
+    {
+        fields.push("notify_downloads");
+    }
+    if changes
+        .remind_expiry
+        .is_some_and(|r| i64::from(r) != link.remind_expiry)
+    {
+        fields.push("remind_expiry");
     }
     let mut tx = db.pool.begin().await?;
     links::update(&mut tx, link, &changes).await?;
