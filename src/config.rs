@@ -45,6 +45,10 @@ pub struct Settings {
     pub mail_max_attempts: u32,
     /// Rescan clean, still shared files this long after their last scan; `None`: off.
     pub rescan_interval: Option<Duration>,
+    /// Downloads of a link within this time after the first one are mailed to its owner together.
+    pub download_notice_delay: Duration,
+    /// An owner who asked for it is reminded this long before their link expires.
+    pub expiry_reminder_lead: Duration,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -109,6 +113,8 @@ struct RawSettings {
     mail_from: Option<String>,
     mail_max_attempts: Option<String>,
     rescan_interval: Option<String>,
+    download_notice_delay: Option<String>,
+    expiry_reminder_lead: Option<String>,
 }
 
 /// Keys accepted in the file and (upper-cased, with `BOTE_`) in the environment.
@@ -137,6 +143,8 @@ const KEYS: &[&str] = &[
     "mail_from",
     "mail_max_attempts",
     "rescan_interval",
+    "download_notice_delay",
+    "expiry_reminder_lead",
 ];
 
 impl Settings {
@@ -214,6 +222,8 @@ impl RawSettings {
             "mail_from" => &mut self.mail_from,
             "mail_max_attempts" => &mut self.mail_max_attempts,
             "rescan_interval" => &mut self.rescan_interval,
+            "download_notice_delay" => &mut self.download_notice_delay,
+            "expiry_reminder_lead" => &mut self.expiry_reminder_lead,
             _ => return,
         };
         *slot = Some(value);
@@ -258,6 +268,12 @@ impl RawSettings {
                 return Err(bad(name, format!("{text:?} is shorter than {min:?}")));
             }
             Ok(parsed)
+        };
+        let at_most = |name: &str, value: Duration, max: Duration, words: &str| {
+            if value > max {
+                return Err(bad(name, format!("must be at most {words}")));
+            }
+            Ok(value)
         };
         let session_idle_timeout = duration(
             "BOTE_SESSION_IDLE_TIMEOUT",
@@ -406,8 +422,33 @@ impl RawSettings {
             Some(text) => Some(parse_duration(text).map_err(|p| bad("BOTE_RESCAN_INTERVAL", p))?),
         };
 
+        let download_notice_delay = at_most(
+            "BOTE_DOWNLOAD_NOTICE_DELAY",
+            duration(
+                "BOTE_DOWNLOAD_NOTICE_DELAY",
+                self.download_notice_delay,
+                "15m",
+                Duration::from_secs(1),
+            )?,
+            Duration::from_secs(86_400),
+            "1d",
+        )?;
+        let expiry_reminder_lead = at_most(
+            "BOTE_EXPIRY_REMINDER_LEAD",
+            duration(
+                "BOTE_EXPIRY_REMINDER_LEAD",
+                self.expiry_reminder_lead,
+                "2d",
+                Duration::from_secs(60),
+            )?,
+            Duration::from_secs(365 * 86_400),
+            "365d",
+        )?;
+
         Ok(Settings {
             rescan_interval,
+            download_notice_delay,
+            expiry_reminder_lead,
             smtp,
             mail_from,
             mail_max_attempts,
@@ -614,10 +655,32 @@ mod tests {
             ("BOTE_SMTP_URL", "smtp://relay.example.org?tls=none"),
             ("BOTE_SMTP_URL", "http://relay.example.org"),
             ("BOTE_MAIL_FROM", "not an address"),
+            ("BOTE_DOWNLOAD_NOTICE_DELAY", "soon"),
+            ("BOTE_DOWNLOAD_NOTICE_DELAY", "0s"),
+            ("BOTE_DOWNLOAD_NOTICE_DELAY", "2d"),
+            ("BOTE_EXPIRY_REMINDER_LEAD", "10s"),
+            ("BOTE_EXPIRY_REMINDER_LEAD", "400d"),
         ] {
             let err = Settings::from_sources(None, &env(&[(key, value)])).unwrap_err();
             assert_eq!(err.setting, key, "{value}");
         }
+    }
+
+    #[test]
+    fn notice_timings_have_defaults_and_can_be_set() {
+        let s = Settings::from_sources(None, &[]).unwrap();
+        assert_eq!(s.download_notice_delay, Duration::from_secs(15 * 60));
+        assert_eq!(s.expiry_reminder_lead, Duration::from_secs(2 * 86_400));
+        let s = Settings::from_sources(
+            None,
+            &env(&[
+                ("BOTE_DOWNLOAD_NOTICE_DELAY", "2s"),
+                ("BOTE_EXPIRY_REMINDER_LEAD", "12h"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(s.download_notice_delay, Duration::from_secs(2));
+        assert_eq!(s.expiry_reminder_lead, Duration::from_secs(12 * 3600));
     }
 
     #[test]

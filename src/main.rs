@@ -51,6 +51,8 @@ enum AuditCommand {
 }
 
 #[derive(Subcommand)]
+// Parsed once at start; the size of the policy variant does not matter.
+#[allow(clippy::large_enum_variant)]
 enum TenantCommand {
     /// Create a tenant.
     Add {

@@ -34,6 +34,13 @@ pub struct Link {
     pub closed_at: Option<i64>,
     pub received_files: i64,
     pub received_bytes: i64,
+    /// The owner hears of downloads, in batches (download links).
+    pub notify_downloads: i64,
+    /// When the pending batch of download notices is due; `None`: no download since the last.
+    pub download_notice_due_at: Option<i64>,
+    /// The owner is reminded once before the link expires.
+    pub remind_expiry: i64,
+    pub expiry_reminded_at: Option<i64>,
 }
 
 impl Link {
@@ -83,7 +90,8 @@ pub const COLUMNS: &str = "l.id, l.tenant_id, l.owner_id, l.kind, l.title, l.mes
      l.token_sealed, l.password_hash, l.password_version, l.max_downloads, l.download_count, l.revoked_at, \
      l.purged_at, l.created_at, l.updated_at, l.max_files, l.max_bytes, l.max_file_bytes, \
      l.allowed_types, l.require_identity, l.notify_uploads, l.single_use, l.closed_at, \
-     l.received_files, l.received_bytes";
+     l.received_files, l.received_bytes, l.notify_downloads, l.download_notice_due_at, \
+     l.remind_expiry, l.expiry_reminded_at";
 
 /// A link with what its public page shows about the sender.
 #[derive(Debug, Clone, FromRow)]
@@ -153,6 +161,16 @@ pub struct NewLink<'a> {
     pub max_downloads: Option<i64>,
     /// What an upload link accepts (`None` for download links).
     pub upload: Option<&'a UploadRules>,
+    pub notices: Notices,
+}
+
+/// The notices an owner asked for on a link.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Notices {
+    /// Downloads are mailed in batches (download links only).
+    pub downloads: bool,
+    /// One reminder before the link expires.
+    pub expiry: bool,
 }
 
 /// What an upload link accepts from partners.
@@ -175,9 +193,9 @@ pub async fn insert(conn: &mut sqlx::AnyConnection, new: &NewLink<'_>) -> sqlx::
         "INSERT INTO links (id, tenant_id, owner_id, kind, token_hash, token_sealed, title, message,
             expires_at, password_hash, password_version, max_downloads, download_count, created_at,
             updated_at, max_files, max_bytes, max_file_bytes, allowed_types, require_identity,
-            notify_uploads, single_use)
+            notify_uploads, single_use, notify_downloads, remind_expiry)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, $11, 0, $12, $12, $13, $14, $15, $16,
-            $17, $18, $19)",
+            $17, $18, $19, $20, $21)",
     )
     .bind(&id)
     .bind(new.tenant_id)
@@ -198,21 +216,34 @@ pub async fn insert(conn: &mut sqlx::AnyConnection, new: &NewLink<'_>) -> sqlx::
     .bind(new.upload.is_some_and(|u| u.require_identity) as i64)
     .bind(new.upload.is_some_and(|u| u.notify_uploads) as i64)
     .bind(new.upload.is_some_and(|u| u.single_use) as i64)
+    .bind(new.notices.downloads as i64)
+    .bind(new.notices.expiry as i64)
     .execute(&mut *conn)
     .await?;
     Ok(id)
 }
 
 /// Counts one download if the link is still alive and under its limit, in one statement, so
-/// that concurrent requests can never exceed `max_downloads`.
-pub async fn claim_download(db: &Db, link_id: &str, now: i64) -> sqlx::Result<bool> {
+/// that concurrent requests can never exceed `max_downloads`. On a link whose owner wants
+/// download notices, the first download after a notice makes the next one due `notice_delay_ms`
+/// later (later downloads join that batch), in the same statement as the count.
+pub async fn claim_download(
+    db: &Db,
+    link_id: &str,
+    now: i64,
+    notice_delay_ms: i64,
+) -> sqlx::Result<bool> {
     let done = sqlx::query(
-        "UPDATE links SET download_count = download_count + 1
+        "UPDATE links SET download_count = download_count + 1,
+            download_notice_due_at = CASE
+                WHEN notify_downloads = 1 AND download_notice_due_at IS NULL THEN $3
+                ELSE download_notice_due_at END
          WHERE id = $1 AND revoked_at IS NULL AND expires_at > $2
            AND (max_downloads IS NULL OR download_count < max_downloads)",
     )
     .bind(link_id)
     .bind(now)
+    .bind(now.saturating_add(notice_delay_ms))
     .execute(&db.pool)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -261,7 +292,8 @@ pub async fn close(conn: &mut sqlx::AnyConnection, link: &Link, now: i64) -> sql
     Ok(done.rows_affected() == 1)
 }
 
-/// Opens a closed or expired upload link again until `expires_at` (never a revoked one).
+/// Opens a closed or expired upload link again until `expires_at` (never a revoked one); the
+/// new expiry gets its own reminder.
 pub async fn reopen(
     conn: &mut sqlx::AnyConnection,
     link: &Link,
@@ -269,7 +301,8 @@ pub async fn reopen(
     now: i64,
 ) -> sqlx::Result<bool> {
     let done = sqlx::query(
-        "UPDATE links SET closed_at = NULL, expires_at = $1, updated_at = $2
+        "UPDATE links SET closed_at = NULL, expires_at = $1, updated_at = $2,
+            expiry_reminded_at = NULL
          WHERE id = $3 AND tenant_id = $4 AND kind = 'upload' AND revoked_at IS NULL
            AND purged_at IS NULL AND (closed_at IS NOT NULL OR expires_at <= $2)",
     )
@@ -291,8 +324,12 @@ pub struct LinkChanges {
     /// `Some(None)` removes the password.
     pub password_hash: Option<Option<String>>,
     pub max_downloads: Option<Option<i64>>,
+    pub notify_downloads: Option<bool>,
+    pub remind_expiry: Option<bool>,
 }
 
+/// Applies an edit. A changed expiry gets its own reminder; download notices switched on start
+/// after what the record already holds, switched off drop a pending batch.
 pub async fn update(
     conn: &mut sqlx::AnyConnection,
     link: &Link,
@@ -303,9 +340,18 @@ pub async fn update(
         Some(p) => p.clone(),
         None => link.password_hash.clone(),
     };
+    let flag = |b: Option<bool>, current: i64| b.map_or(current, i64::from);
+    // The right-hand sides see the row as it was before this statement.
     sqlx::query(
         "UPDATE links SET title = $1, message = $2, expires_at = $3, password_hash = $4,
-            password_version = password_version + $5, max_downloads = $6, updated_at = $7
+            password_version = password_version + $5, max_downloads = $6, updated_at = $7,
+            expiry_reminded_at = CASE WHEN expires_at = $3 THEN expiry_reminded_at ELSE NULL END,
+            remind_expiry = $10,
+            download_notice_seq = CASE WHEN notify_downloads = 0 AND $11 = 1
+                THEN COALESCE((SELECT last_seq FROM audit_chains WHERE chain = $9), 0)
+                ELSE download_notice_seq END,
+            download_notice_due_at = CASE WHEN $11 = 1 THEN download_notice_due_at ELSE NULL END,
+            notify_downloads = $11
          WHERE id = $8 AND tenant_id = $9",
     )
     .bind(changes.title.as_deref().unwrap_or(&link.title))
@@ -317,6 +363,8 @@ pub async fn update(
     .bind(now_ms())
     .bind(&link.id)
     .bind(&link.tenant_id)
+    .bind(flag(changes.remind_expiry, link.remind_expiry))
+    .bind(flag(changes.notify_downloads, link.notify_downloads))
     .execute(&mut *conn)
     .await?;
     if password_changed {

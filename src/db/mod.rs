@@ -6,6 +6,7 @@
 pub mod account_tokens;
 pub mod api_tokens;
 pub mod files;
+pub mod link_notices;
 pub mod links;
 pub mod sessions;
 pub mod submissions;

@@ -2,6 +2,8 @@
 //! instances can run them side by side.
 
 pub mod audit_retention;
+pub mod download_notices;
+pub mod expiry_reminders;
 pub mod outbox;
 pub mod purge;
 pub mod rescan;
@@ -28,6 +30,8 @@ pub fn spawn_all(db: Db, settings: Settings, store: BlobStore, scanner: Scanner,
         scanner,
         settings.clone(),
     ));
+    tokio::spawn(download_notices::run(db.clone(), settings.clone()));
+    tokio::spawn(expiry_reminders::run(db.clone(), settings.clone()));
     tokio::spawn(sessions::run(db.clone(), settings));
     tokio::spawn(audit_retention::run(db.clone()));
     tokio::spawn(purge::run(db, store));

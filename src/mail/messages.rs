@@ -173,6 +173,112 @@ pub fn files_received(
     }
 }
 
+/// One partner download of a link, as its audit record tells it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DownloadRecord {
+    pub at: i64,
+    /// The file's name; `None` for a ZIP of all files.
+    pub file_name: Option<String>,
+    /// Whether it was a ZIP (`zip.downloaded`) rather than one file.
+    pub zip: bool,
+    pub completed: bool,
+    /// As the audit record keeps it (the tenant's address mode); `None` when not kept.
+    pub client_addr: Option<String>,
+}
+
+/// At most this many downloads are listed one by one; the rest are counted.
+pub const MAX_DOWNLOAD_LINES: usize = 20;
+
+/// One line per download (time, what, completed or aborted, client address), at most
+/// `MAX_DOWNLOAD_LINES`, then how many more there were.
+pub fn download_lines(lang: Lang, records: &[DownloadRecord]) -> Vec<String> {
+    let mut lines: Vec<String> = records
+        .iter()
+        .take(MAX_DOWNLOAD_LINES)
+        .map(|r| {
+            let what = if r.zip {
+                lang.t("mail.downloads_zip").to_string()
+            } else {
+                r.file_name
+                    .as_deref()
+                    .map(one_line)
+                    .unwrap_or_else(|| lang.t("mail.downloads_unknown_file").to_string())
+            };
+            let outcome = lang.t(if r.completed {
+                "mail.download_completed"
+            } else {
+                "mail.download_aborted"
+            });
+            let addr = r
+                .client_addr
+                .as_deref()
+                .filter(|a| !a.is_empty())
+                .map(one_line)
+                .unwrap_or_else(|| lang.t("mail.download_no_address").to_string());
+            format!(
+                "{}: {what} ({outcome}), {addr}",
+                crate::web::format::date_time(r.at, lang)
+            )
+        })
+        .collect();
+    if records.len() > MAX_DOWNLOAD_LINES {
+        let more = (records.len() - MAX_DOWNLOAD_LINES).to_string();
+        lines.push(lang.tf("mail.downloads_more", &[("count", &more)]));
+    }
+    lines
+}
+
+/// The downloads of a link since the previous notice, to its owner.
+pub fn downloads(
+    settings: &Settings,
+    lang: Lang,
+    link: &Link,
+    records: &[DownloadRecord],
+) -> Notice {
+    let title = one_line(&link.title);
+    let count = records.len().to_string();
+    let args = [("title", title.as_str()), ("count", count.as_str())];
+    let mut lines = vec![lang.tf("mail.downloads_text", &args)];
+    lines.extend(download_lines(lang, records));
+    Notice {
+        lang,
+        subject: lang.tf("mail.downloads_subject", &args),
+        heading: lang.tf("mail.downloads_subject", &args),
+        lines,
+        link: Some(settings.public_url(&format!("links/{}", link.id))),
+    }
+}
+
+/// A link expires soon: when, and how much it was used (downloads, or files received).
+pub fn expiry_reminder(settings: &Settings, lang: Lang, link: &Link) -> Notice {
+    let title = one_line(&link.title);
+    let expires = crate::web::format::date_time(link.expires_at, lang);
+    let usage = match link.kind() {
+        crate::domain::link::LinkKind::Download => lang.tf(
+            "mail.expiry_downloads",
+            &[("count", &link.download_count.to_string())],
+        ),
+        crate::domain::link::LinkKind::Upload => lang.tf(
+            "mail.expiry_received",
+            &[("count", &link.received_files.to_string())],
+        ),
+    };
+    Notice {
+        lang,
+        subject: lang.tf("mail.expiry_subject", &[("title", &title)]),
+        heading: lang.tf("mail.expiry_subject", &[("title", &title)]),
+        lines: vec![
+            lang.tf(
+                "mail.expiry_text",
+                &[("title", &title), ("expires", &expires)],
+            ),
+            usage,
+            lang.t("mail.expiry_advice").to_string(),
+        ],
+        link: Some(settings.public_url(&format!("links/{}", link.id))),
+    }
+}
+
 pub struct SharedLink<'a> {
     pub title: &'a str,
     pub message: &'a str,
@@ -248,5 +354,68 @@ pub fn password_reset(lang: Lang, url: &str, expires: &str) -> Notice {
             lang.t("mail.reset_ignore").to_string(),
         ],
         link: Some(url.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(i: i64) -> DownloadRecord {
+        DownloadRecord {
+            // 2024-03-01 12:00 UTC, one minute apart.
+            at: 1_709_294_400_000 + i * 60_000,
+            file_name: Some(format!("akte-{i}.pdf")),
+            zip: false,
+            completed: true,
+            client_addr: Some("192.0.2.7".into()),
+        }
+    }
+
+    #[test]
+    fn a_download_line_tells_time_file_outcome_and_address() {
+        let lines = download_lines(Lang::En, &[record(0)]);
+        assert_eq!(
+            lines,
+            ["2024-03-01 12:00 UTC: akte-0.pdf (completed), 192.0.2.7"]
+        );
+        let zip = DownloadRecord {
+            file_name: None,
+            zip: true,
+            completed: false,
+            client_addr: None,
+            ..record(1)
+        };
+        assert_eq!(
+            download_lines(Lang::De, &[zip]),
+            ["01.03.2024, 12:01 UTC: alle Dateien als ZIP (abgebrochen), Adresse nicht gespeichert"]
+        );
+    }
+
+    #[test]
+    fn file_names_cannot_break_lines() {
+        let evil = DownloadRecord {
+            file_name: Some("a\r\nBcc: x@example.org".into()),
+            ..record(0)
+        };
+        let lines = download_lines(Lang::En, &[evil]);
+        assert!(
+            !lines[0].contains('\n') && !lines[0].contains('\r'),
+            "{lines:?}"
+        );
+    }
+
+    #[test]
+    fn more_than_twenty_downloads_end_in_a_count() {
+        let records: Vec<_> = (0..23).map(record).collect();
+        let lines = download_lines(Lang::En, &records);
+        assert_eq!(lines.len(), MAX_DOWNLOAD_LINES + 1);
+        assert_eq!(
+            lines[19],
+            "2024-03-01 12:19 UTC: akte-19.pdf (completed), 192.0.2.7"
+        );
+        assert_eq!(lines[20], "… and 3 more");
+        assert_eq!(download_lines(Lang::De, &records)[20], "… und 3 weitere");
+        assert_eq!(download_lines(Lang::En, &records[..20]).len(), 20);
     }
 }

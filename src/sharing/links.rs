@@ -34,6 +34,8 @@ pub struct LinkInput {
     pub max_downloads: Option<i64>,
     /// What an upload link accepts (`None` for a download link).
     pub upload: Option<crate::db::links::UploadRules>,
+    /// The notices the owner asked for.
+    pub notices: crate::db::links::Notices,
 }
 
 /// Trims and checks free text: no control characters except line breaks and tabs in messages.
@@ -219,6 +221,9 @@ pub async fn create(
     client: Option<&ClientInfo>,
 ) -> Result<(String, String), AppError> {
     let tenant_id = owner.tenant_id.clone().ok_or(AppError::Forbidden)?;
+    if input.notices.downloads && kind != LinkKind::Download {
+        return Err(AppError::BadRequest("error.notify_downloads_on_upload"));
+    }
     // The tenant's rules, here where pages and API meet.
     let policy = super::policy::for_tenant(&state.db, &tenant_id).await?;
     policy.may_create(owner.role(), kind)?;
@@ -252,6 +257,7 @@ pub async fn create(
             password_hash: password_hash.as_deref(),
             max_downloads: input.max_downloads,
             upload: input.upload.as_ref(),
+            notices: input.notices,
         },
     )
     .await?;
@@ -262,7 +268,9 @@ pub async fn create(
             .detail("title", input.title.clone())
             .detail("expires_at", crate::domain::time::rfc3339(input.expires_at))
             .detail("password", input.password.is_some())
-            .detail("max_downloads", input.max_downloads),
+            .detail("max_downloads", input.max_downloads)
+            .detail("notify_downloads", input.notices.downloads)
+            .detail("remind_expiry", input.notices.expiry),
     )
     .await?;
     if !input.recipients.is_empty() {
@@ -497,7 +505,7 @@ pub(super) async fn remove_blobs(store: &BlobStore, keys: Vec<String>) {
     }
 }
 
-/// Applies an edit and records which fields changed.
+/// Applies an edit and records which fields changed. Download notices are for download links.
 pub async fn change(
     db: &Db,
     user: &User,
@@ -505,6 +513,9 @@ pub async fn change(
     changes: LinkChanges,
     client: Option<&ClientInfo>,
 ) -> Result<(), AppError> {
+    if changes.notify_downloads == Some(true) && link.kind() != LinkKind::Download {
+        return Err(AppError::BadRequest("error.notify_downloads_on_upload"));
+    }
     if changes.password_hash == Some(None) {
         super::policy::for_tenant(db, &link.tenant_id)
             .await?
@@ -525,6 +536,18 @@ pub async fn change(
         .is_some_and(|m| m != link.max_downloads)
     {
         fields.push("max_downloads");
+    }
+    if changes
+        .notify_downloads
+        .is_some_and(|n| i64::from(n) != link.notify_downloads)
+    {
+        fields.push("notify_downloads");
+    }
+    if changes
+        .remind_expiry
+        .is_some_and(|r| i64::from(r) != link.remind_expiry)
+    {
+        fields.push("remind_expiry");
     }
     let mut tx = db.pool.begin().await?;
     links::update(&mut tx, link, &changes).await?;

@@ -123,3 +123,85 @@ pub async fn files_received(
     }
     Ok(())
 }
+
+/// Transfers read for one notice at most; a larger batch goes on in the next one.
+const MAX_DOWNLOADS_READ: i64 = 5000;
+
+/// The owner hears of the downloads of their link since the previous notice. Call with the
+/// batch claimed (`db::link_notices::claim_download_notice`) in the same transaction;
+/// `after_seq` is the last audit record an earlier notice covered. A transfer still running
+/// when the batch is mailed is recorded when it ends, and so comes with the next notice.
+pub async fn downloads(
+    conn: &mut sqlx::AnyConnection,
+    settings: &Settings,
+    link_id: &str,
+    after_seq: i64,
+    now: i64,
+) -> sqlx::Result<()> {
+    use crate::db::link_notices;
+
+    let link = link(conn, link_id).await?;
+    let events = link_notices::downloads_after(
+        conn,
+        &link.tenant_id,
+        &link.id,
+        after_seq,
+        MAX_DOWNLOADS_READ,
+    )
+    .await?;
+    let Some(last) = events.last().map(|e| e.seq) else {
+        return Ok(());
+    };
+    link_notices::set_download_notice_seq(conn, &link.id, last).await?;
+    if events.len() as i64 == MAX_DOWNLOADS_READ {
+        link_notices::due_again(conn, &link.id, now).await?;
+    }
+    let records: Vec<messages::DownloadRecord> = events
+        .into_iter()
+        .filter(|e| e.counted())
+        .map(|e| messages::DownloadRecord {
+            at: e.occurred_at,
+            zip: e.action == "zip.downloaded",
+            completed: e.outcome == "success",
+            client_addr: e.client_addr,
+            file_name: e.file_name,
+        })
+        .collect();
+    if records.is_empty() {
+        return Ok(());
+    }
+    let (tenant_name, tenant_lang) = tenant(conn, &link.tenant_id).await?;
+    if let Some(owner) = owner(conn, &link).await? {
+        let lang = messages::lang_of(&owner, &tenant_lang);
+        let mail = messages::downloads(settings, lang, &link, &records).into_mail(
+            "link_downloaded",
+            Some(&link.tenant_id),
+            &tenant_name,
+            &owner.email,
+        );
+        mail::enqueue(conn, &mail).await?;
+    }
+    Ok(())
+}
+
+/// The owner is reminded that their link expires soon. Call with the reminder claimed
+/// (`db::link_notices::claim_expiry_reminder`) in the same transaction.
+pub async fn expiry_reminder(
+    conn: &mut sqlx::AnyConnection,
+    settings: &Settings,
+    link_id: &str,
+) -> sqlx::Result<()> {
+    let link = link(conn, link_id).await?;
+    let (tenant_name, tenant_lang) = tenant(conn, &link.tenant_id).await?;
+    if let Some(owner) = owner(conn, &link).await? {
+        let lang = messages::lang_of(&owner, &tenant_lang);
+        let mail = messages::expiry_reminder(settings, lang, &link).into_mail(
+            "link_expiry_reminder",
+            Some(&link.tenant_id),
+            &tenant_name,
+            &owner.email,
+        );
+        mail::enqueue(conn, &mail).await?;
+    }
+    Ok(())
+}

@@ -394,6 +394,10 @@ mod tests {
             closed_at: None,
             received_files: 1,
             received_bytes: received,
+            notify_downloads: 0,
+            download_notice_due_at: None,
+            remind_expiry: 0,
+            expiry_reminded_at: None,
         }
     }
 

@@ -5,7 +5,7 @@ use std::time::Duration;
 use bote::domain::role::Role;
 use serde_json::json;
 
-use crate::helpers::{eicar, path_of, spawn_app_with, TestApp, TestOptions};
+use crate::helpers::{eicar, path_of, spawn_app, spawn_app_with, TestApp, TestOptions};
 
 fn smtp_options() -> TestOptions {
     TestOptions::default()
@@ -381,4 +381,415 @@ async fn bad_recipient_addresses_are_refused() {
         .await
         .unwrap();
     assert_eq!(n, 0);
+}
+
+/// The text of a mail with quoted-printable undone (soft line breaks and `=XX` bytes).
+fn decoded(mail: &str) -> String {
+    let flat = mail.replace("=\r\n", "").replace("=\n", "");
+    let bytes = flat.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'=', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (c, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The plain-text part of a decoded mail (before the HTML alternative).
+fn text_part(mail: &str) -> String {
+    let text = decoded(mail);
+    let start = text.find("Content-Type: text/plain").unwrap_or(0);
+    let end = text.find("Content-Type: text/html").unwrap_or(text.len());
+    text[start..end].to_string()
+}
+
+async fn wait_for_mails(address: &str, n: usize, seconds: u64) -> Vec<String> {
+    for _ in 0..seconds * 10 {
+        let got = mails_to(address);
+        if got.len() >= n {
+            return got;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    mails_to(address)
+}
+
+/// A partner downloads one file of a link; the whole body is read, so the transfer completes.
+async fn partner_download(app: &TestApp, partner: &reqwest::Client, path: &str) {
+    let res = partner.get(app.url(path)).send().await.unwrap();
+    assert_eq!(res.status().as_u16(), 200, "{path}");
+    res.bytes().await.unwrap();
+}
+
+async fn api_patch(app: &TestApp, token: &str, id: &str, body: serde_json::Value) -> u16 {
+    reqwest::Client::new()
+        .patch(app.url(&format!("/api/v1/links/{id}")))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn downloads_are_mailed_to_the_owner_in_one_batch_in_their_language_without_the_password() {
+    let app = spawn_app_with(smtp_options().set("BOTE_DOWNLOAD_NOTICE_DELAY", "3s")).await;
+    let owner_email = unique("owner");
+    let quiet_email = unique("quiet");
+    let (owner, token) = app.api_user(&owner_email, Role::Staff).await;
+    bote::db::users::set_language(&app.db, &owner.id, "en")
+        .await
+        .unwrap();
+    let (_, quiet_token) = app.api_user(&quiet_email, Role::Staff).await;
+    let password = "notice-never-sees-this";
+    let link = app
+        .create_link(
+            &token,
+            json!({"kind": "download", "title": "Akte 4711", "password": password,
+                   "notify_downloads": true}),
+        )
+        .await;
+    assert_eq!(link["notify_downloads"], true);
+    assert_eq!(link["remind_expiry"], false);
+    let id = link["id"].as_str().unwrap();
+    let file = app.upload(&token, id, "Plan.pdf", b"plan".to_vec()).await;
+    let path = path_of(link["url"].as_str().unwrap());
+    let file_path = format!("{path}/files/{}", file["id"].as_str().unwrap());
+    let quiet = app
+        .create_link(&quiet_token, json!({"kind": "download", "title": "Ruhig"}))
+        .await;
+    let quiet_file = app
+        .upload(
+            &quiet_token,
+            quiet["id"].as_str().unwrap(),
+            "q.pdf",
+            b"q".to_vec(),
+        )
+        .await;
+    let quiet_path = format!(
+        "{}/files/{}",
+        path_of(quiet["url"].as_str().unwrap()),
+        quiet_file["id"].as_str().unwrap()
+    );
+
+    // Five downloads within the delay: four of the file, one ZIP of all files.
+    let partner = TestApp::client_for(&app);
+    app.unlock(&partner, &path, password).await;
+    for _ in 0..4 {
+        partner_download(&app, &partner, &file_path).await;
+    }
+    partner_download(&app, &partner, &format!("{path}/zip")).await;
+    for _ in 0..2 {
+        partner_download(&app, &partner, &quiet_path).await;
+    }
+
+    let mails = wait_for_mails(&owner_email, 1, 20).await;
+    assert_eq!(mails.len(), 1, "one mail for the batch");
+    // Longer than the delay and a few ticks: the batch stays one mail.
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    let mails = mails_to(&owner_email);
+    assert_eq!(mails.len(), 1, "still one mail for five downloads");
+    let m = &mails[0];
+    assert!(
+        m.contains("Subject: Akte 4711: downloaded 5 time(s)"),
+        "{m}"
+    );
+    let text = text_part(m);
+    assert!(
+        text.contains("Your link \"Akte 4711\" was downloaded 5 time(s) since the previous notice"),
+        "{text}"
+    );
+    assert_eq!(
+        text.matches("Plan.pdf (completed), 127.0.0.1").count(),
+        4,
+        "{text}"
+    );
+    assert_eq!(
+        text.matches("all files as ZIP (completed), 127.0.0.1")
+            .count(),
+        1,
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("{}/links/{id}", app.address)),
+        "{text}"
+    );
+    assert!(!decoded(m).contains(password), "never the password");
+
+    // A later download is a new batch with only itself.
+    partner_download(&app, &partner, &file_path).await;
+    let mails = wait_for_mails(&owner_email, 2, 20).await;
+    assert_eq!(mails.len(), 2, "a second mail for the later download");
+    let second = mails
+        .iter()
+        .find(|m| m.contains("Subject: Akte 4711: downloaded 1 time(s)"))
+        .expect("the second notice counts one download");
+    let text = text_part(second);
+    assert_eq!(text.matches("(completed)").count(), 1, "{text}");
+    assert!(!decoded(second).contains(password), "never the password");
+
+    assert!(mails_to(&quiet_email).is_empty(), "no opt-in, no mail");
+    let due: Option<i64> =
+        sqlx::query_scalar("SELECT download_notice_due_at FROM links WHERE id = $1")
+            .bind(quiet["id"].as_str().unwrap())
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(due, None, "no batch is started without the opt-in");
+}
+
+#[tokio::test]
+async fn expiry_reminder_comes_once_within_the_lead_time_and_again_for_a_new_expiry() {
+    let app = spawn_app_with(smtp_options().set("BOTE_EXPIRY_REMINDER_LEAD", "3d")).await;
+    let soon_email = unique("soon");
+    let upload_email = unique("upload");
+    let later_email = unique("later");
+    let none_email = unique("none");
+    let disabled_email = unique("disabled");
+    let (_, soon_token) = app.api_user(&soon_email, Role::Staff).await;
+    let (_, upload_token) = app.api_user(&upload_email, Role::Staff).await;
+    let (_, later_token) = app.api_user(&later_email, Role::Staff).await;
+    let (_, none_token) = app.api_user(&none_email, Role::Staff).await;
+    let (disabled, disabled_token) = app.api_user(&disabled_email, Role::Staff).await;
+    let password = "reminder-never-sees-this";
+
+    // Downloaded twice before the owner asks for the reminder.
+    let soon = app
+        .create_link(
+            &soon_token,
+            json!({"kind": "download", "title": "Frist", "expires_in_days": 1,
+                   "password": password}),
+        )
+        .await;
+    let soon_id = soon["id"].as_str().unwrap();
+    let file = app
+        .upload(&soon_token, soon_id, "a.pdf", b"a".to_vec())
+        .await;
+    let path = path_of(soon["url"].as_str().unwrap());
+    let partner = TestApp::client_for(&app);
+    app.unlock(&partner, &path, password).await;
+    for _ in 0..2 {
+        partner_download(
+            &app,
+            &partner,
+            &format!("{path}/files/{}", file["id"].as_str().unwrap()),
+        )
+        .await;
+    }
+    assert_eq!(
+        api_patch(&app, &soon_token, soon_id, json!({"remind_expiry": true})).await,
+        200
+    );
+
+    let upload = app
+        .create_link(
+            &upload_token,
+            json!({"kind": "upload", "title": "Nachweise", "expires_in_days": 2,
+                   "remind_expiry": true}),
+        )
+        .await;
+    assert_eq!(upload["remind_expiry"], true);
+    let upload_id = upload["id"].as_str().unwrap();
+    app.create_link(
+        &later_token,
+        json!({"kind": "download", "title": "Später", "expires_in_days": 5,
+               "remind_expiry": true}),
+    )
+    .await;
+    app.create_link(
+        &none_token,
+        json!({"kind": "download", "title": "Ohne", "expires_in_days": 1}),
+    )
+    .await;
+    app.create_link(
+        &disabled_token,
+        json!({"kind": "download", "title": "Gesperrt", "expires_in_days": 1,
+               "remind_expiry": true}),
+    )
+    .await;
+    bote::db::users::disable(&app.db, &disabled.id)
+        .await
+        .unwrap();
+
+    let mails = wait_for_mails(&soon_email, 1, 20).await;
+    assert_eq!(mails.len(), 1);
+    let text = text_part(&mails[0]);
+    assert!(
+        text.contains("Link läuft bald ab: Frist")
+            && text.contains("Ihr Link „Frist“ läuft am ")
+            && text.contains("Bisher wurde er 2-mal heruntergeladen."),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("{}/links/{soon_id}", app.address)),
+        "{text}"
+    );
+    assert!(!decoded(&mails[0]).contains(password), "never the password");
+    let mails = wait_for_mails(&upload_email, 1, 20).await;
+    assert_eq!(mails.len(), 1);
+    assert!(
+        text_part(&mails[0]).contains("Bisher sind darüber 0 Datei(en) eingegangen."),
+        "{}",
+        text_part(&mails[0])
+    );
+
+    // A couple of job ticks later: still one reminder each, none for the others.
+    tokio::time::sleep(Duration::from_secs(12)).await;
+    assert_eq!(mails_to(&soon_email).len(), 1, "reminded once");
+    assert_eq!(mails_to(&upload_email).len(), 1, "reminded once");
+    assert!(mails_to(&later_email).is_empty(), "outside the lead time");
+    assert!(mails_to(&none_email).is_empty(), "no opt-in");
+    assert!(mails_to(&disabled_email).is_empty(), "disabled owner");
+
+    // A new expiry gets a reminder of its own: changed, or reopened.
+    assert_eq!(
+        api_patch(&app, &soon_token, soon_id, json!({"expires_in_days": 2})).await,
+        200
+    );
+    let res = app
+        .api_post(
+            &upload_token,
+            &format!("/api/v1/links/{upload_id}/close"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(res.status().as_u16(), 200);
+    let res = app
+        .api_post(
+            &upload_token,
+            &format!("/api/v1/links/{upload_id}/reopen"),
+            json!({"expires_in_days": 1}),
+        )
+        .await;
+    assert_eq!(res.status().as_u16(), 200);
+    assert_eq!(wait_for_mails(&soon_email, 2, 20).await.len(), 2);
+    assert_eq!(wait_for_mails(&upload_email, 2, 20).await.len(), 2);
+    for m in mails_to(&soon_email) {
+        assert!(!decoded(&m).contains(password), "never the password");
+    }
+}
+
+#[tokio::test]
+async fn notice_settings_are_shown_changed_audited_and_bad_values_refused() {
+    let app = spawn_app().await;
+    let (_, token) = app.api_user("clerk@stadt.example", Role::Staff).await;
+    let res = app
+        .api_post(
+            &token,
+            "/api/v1/links",
+            json!({"kind": "upload", "title": "x", "notify_downloads": true}),
+        )
+        .await;
+    assert_eq!(
+        res.status().as_u16(),
+        400,
+        "download notices on an upload link"
+    );
+    let res = app
+        .api_post(
+            &token,
+            "/api/v1/links",
+            json!({"kind": "download", "title": "x", "remind_expiry": "yes"}),
+        )
+        .await;
+    assert_eq!(res.status().as_u16(), 400, "not a boolean");
+
+    let link = app
+        .create_link(
+            &token,
+            json!({"kind": "download", "title": "x", "remind_expiry": true}),
+        )
+        .await;
+    let id = link["id"].as_str().unwrap();
+    assert_eq!(link["notify_downloads"], false);
+    assert_eq!(link["remind_expiry"], true);
+    assert_eq!(
+        api_patch(&app, &token, id, json!({"notify_downloads": 1})).await,
+        400
+    );
+    let before: i64 = sqlx::query_scalar(
+        "SELECT c.last_seq FROM audit_chains c JOIN links l ON l.tenant_id = c.chain
+         WHERE l.id = $1",
+    )
+    .bind(id)
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        api_patch(
+            &app,
+            &token,
+            id,
+            json!({"notify_downloads": true, "remind_expiry": false})
+        )
+        .await,
+        200
+    );
+    let watermark: i64 = sqlx::query_scalar("SELECT download_notice_seq FROM links WHERE id = $1")
+        .bind(id)
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    assert!(
+        watermark >= before && before > 0,
+        "switched on later, notices start after what the record already holds"
+    );
+    let shown: serde_json::Value = app
+        .api_get(&token, &format!("/api/v1/links/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(shown["notify_downloads"], true);
+    assert_eq!(shown["remind_expiry"], false);
+
+    let upload = app
+        .create_link(&token, json!({"kind": "upload", "title": "u"}))
+        .await;
+    assert!(upload.get("notify_downloads").is_none());
+    assert_eq!(
+        api_patch(
+            &app,
+            &token,
+            upload["id"].as_str().unwrap(),
+            json!({"notify_downloads": true})
+        )
+        .await,
+        400
+    );
+
+    let details: Vec<(String, String)> =
+        sqlx::query_as("SELECT action, details FROM audit_events WHERE link_id = $1 ORDER BY seq")
+            .bind(id)
+            .fetch_all(&app.db.pool)
+            .await
+            .unwrap();
+    let created: serde_json::Value = serde_json::from_str(&details[0].1).unwrap();
+    assert_eq!(details[0].0, "link.created");
+    assert_eq!(created["notify_downloads"], false);
+    assert_eq!(created["remind_expiry"], true);
+    let changed = details
+        .iter()
+        .find(|(a, _)| a == "link.changed")
+        .expect("link.changed");
+    let fields: serde_json::Value = serde_json::from_str(&changed.1).unwrap();
+    assert_eq!(
+        fields["fields"],
+        json!(["notify_downloads", "remind_expiry"])
+    );
 }

@@ -381,3 +381,89 @@ async fn api_changes_a_link_within_policy() {
         assert_eq!(err["error"]["code"], code);
     }
 }
+
+#[tokio::test]
+async fn staff_ask_for_notices_on_the_create_and_edit_forms_and_see_them_on_the_link() {
+    let app = spawn_app().await;
+    app.signed_in("clerk@stadt.example", Role::Staff).await;
+    let new_page = app.get("/links/new").await.text().await.unwrap();
+    assert!(
+        new_page.contains("name=\"notify_downloads\"")
+            && new_page.contains("name=\"remind_expiry\"")
+    );
+    let new_upload = app.get("/links/new-upload").await.text().await.unwrap();
+    assert!(
+        new_upload.contains("name=\"remind_expiry\"") && !new_upload.contains("notify_downloads")
+    );
+
+    let csrf = app.csrf().await;
+    let res = post_form(
+        &app,
+        form(&csrf)
+            .text("notify_downloads", "1")
+            .text("remind_expiry", "1"),
+    )
+    .await;
+    assert_eq!(res.status().as_u16(), 200);
+    let id: String = sqlx::query_scalar("SELECT id FROM links")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    let flags = || async {
+        sqlx::query_as::<_, (i64, i64)>(
+            "SELECT notify_downloads, remind_expiry FROM links WHERE id = $1",
+        )
+        .bind(&id)
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap()
+    };
+    assert_eq!(flags().await, (1, 1));
+    let detail = app.get(&format!("/links/{id}")).await.text().await.unwrap();
+    assert!(
+        detail.contains("Mich per E-Mail über Downloads informieren")
+            && detail.contains("Mich per E-Mail erinnern, bevor der Link abläuft"),
+        "the detail page names both notices"
+    );
+    let edit = app
+        .get(&format!("/links/{id}/edit"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(edit.contains("name=\"notify_downloads\" value=\"1\" checked"));
+    assert!(edit.contains("name=\"remind_expiry\" value=\"1\" checked"));
+
+    // Unticked boxes switch the notices off.
+    let res = app
+        .post_form(
+            &format!("/links/{id}/edit"),
+            &[
+                ("title", "Baupläne Rathaus"),
+                ("message", ""),
+                ("remind_expiry", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status().as_u16(), 303);
+    assert_eq!(flags().await, (0, 1));
+
+    let res = app
+        .post_form(
+            "/links/new-upload",
+            &[
+                ("title", "Nachweise"),
+                ("expires_days", "7"),
+                ("password_mode", "none"),
+                ("remind_expiry", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status().as_u16(), 200);
+    let (notify, remind): (i64, i64) =
+        sqlx::query_as("SELECT notify_downloads, remind_expiry FROM links WHERE kind = 'upload'")
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
+    assert_eq!((notify, remind), (0, 1));
+}

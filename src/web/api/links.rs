@@ -90,6 +90,8 @@ fn link_json(
         "password": link.has_password(),
         "max_downloads": link.max_downloads,
         "downloads": link.download_count,
+        "notify_downloads": link.notify_downloads == 1,
+        "remind_expiry": link.remind_expiry == 1,
     });
     if link.kind() == LinkKind::Upload {
         v["max_files"] = json!(link.max_files);
@@ -109,6 +111,7 @@ fn link_json(
         if let Some(o) = v.as_object_mut() {
             o.remove("max_downloads");
             o.remove("downloads");
+            o.remove("notify_downloads");
         }
     }
     if let Some(files) = files {
@@ -130,6 +133,10 @@ pub struct CreateLink {
     max_downloads: Option<i64>,
     #[serde(default)]
     recipients: Vec<String>,
+    /// Download links only: the owner hears of downloads, in batches.
+    notify_downloads: Option<bool>,
+    /// The owner is reminded once before the link expires.
+    remind_expiry: Option<bool>,
     // Upload links only.
     max_files: Option<i64>,
     max_bytes: Option<i64>,
@@ -194,6 +201,9 @@ async fn create(
     }
     let kind = LinkKind::parse(&body.kind).ok_or(AppError::BadRequest("error.link_kind"))?;
     let upload = body.upload_rules(kind, &state.settings)?;
+    if kind != LinkKind::Download && body.notify_downloads.is_some() {
+        return Err(AppError::BadRequest("error.notify_downloads_on_upload"));
+    }
     let tenant_id = user.tenant_id.as_deref().ok_or(AppError::Forbidden)?;
     let policy = policy::for_tenant(&state.db, tenant_id).await?;
     let expires = match (&body.expires_at, body.expires_in_days) {
@@ -227,6 +237,10 @@ async fn create(
             password: body.password,
             max_downloads,
             upload,
+            notices: links::Notices {
+                downloads: body.notify_downloads.unwrap_or(false),
+                expiry: body.remind_expiry.unwrap_or(false),
+            },
         },
         Vec::new(),
         Some(&client),
@@ -344,7 +358,8 @@ async fn reopen(
 }
 
 /// Changes a link. Absent fields stay as they are; `"password": null` removes the password and
-/// `"max_downloads": null` removes the limit.
+/// `"max_downloads": null` removes the limit. `notify_downloads` (download links) and
+/// `remind_expiry` are true or false.
 async fn change(
     state: web::Data<AppState>,
     caller: ApiCaller,
@@ -357,13 +372,15 @@ async fn change(
         return Err(AppError::Conflict("error.link_not_active"));
     }
     let body = body.into_inner();
-    const KNOWN: [&str; 6] = [
+    const KNOWN: [&str; 8] = [
         "title",
         "message",
         "expires_at",
         "expires_in_days",
         "password",
         "max_downloads",
+        "notify_downloads",
+        "remind_expiry",
     ];
     if body.keys().any(|k| !KNOWN.contains(&k.as_str())) {
         return Err(AppError::BadRequest("error.invalid_form"));
@@ -431,6 +448,18 @@ async fn change(
                 .ok_or(AppError::BadRequest("error.max_downloads"))?,
         )?)),
     };
+    let flag = |key: &str| -> Result<Option<bool>, AppError> {
+        match body.get(key) {
+            None => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(_) => Err(AppError::BadRequest("error.notice_flag")),
+        }
+    };
+    changes.notify_downloads = flag("notify_downloads")?;
+    if changes.notify_downloads.is_some() && link.kind() != LinkKind::Download {
+        return Err(AppError::BadRequest("error.notify_downloads_on_upload"));
+    }
+    changes.remind_expiry = flag("remind_expiry")?;
     sharing::change(&state.db, &caller.user, &link, changes, Some(&client)).await?;
     let link = links::in_tenant(&state.db, &link.tenant_id, &link.id)
         .await?

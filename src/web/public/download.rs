@@ -130,7 +130,14 @@ pub async fn file(
     let limited = found.link.max_downloads.is_some();
     let mut grant = None;
     if counted {
-        if !links::claim_download(&state.db, &found.link.id, now_ms()).await? {
+        if !links::claim_download(
+            &state.db,
+            &found.link.id,
+            now_ms(),
+            state.settings.download_notice_delay.as_millis() as i64,
+        )
+        .await?
+        {
             return refuse_here("download limit reached, expired or revoked meanwhile").await;
         }
         if limited {

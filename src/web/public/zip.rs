@@ -55,7 +55,14 @@ pub async fn all(
         )
         .await;
     }
-    if !links::claim_download(&state.db, &found.link.id, now_ms()).await? {
+    if !links::claim_download(
+        &state.db,
+        &found.link.id,
+        now_ms(),
+        state.settings.download_notice_delay.as_millis() as i64,
+    )
+    .await?
+    {
         return refuse(
             &state,
             ctx,

@@ -90,6 +90,8 @@ struct Fields {
     password: String,
     max_downloads: String,
     recipients: String,
+    notify_downloads: String,
+    remind_expiry: String,
 }
 
 const MAX_FIELD: usize = 16 * 1024;
@@ -172,6 +174,8 @@ pub async fn submit(
                 "password" => fields.password = value,
                 "max_downloads" => fields.max_downloads = value,
                 "recipients" => fields.recipients = value,
+                "notify_downloads" => fields.notify_downloads = value,
+                "remind_expiry" => fields.remind_expiry = value,
                 _ => {}
             }
         }
@@ -326,5 +330,9 @@ async fn parse_input(state: &AppState, tenant_id: &str, f: &Fields) -> Result<Li
         password,
         max_downloads,
         upload: None,
+        notices: crate::db::links::Notices {
+            downloads: !f.notify_downloads.is_empty(),
+            expiry: !f.remind_expiry.is_empty(),
+        },
     })
 }

@@ -86,7 +86,8 @@ pub struct UploadLinkForm {
     max_file_mib: String,
     #[serde(default)]
     recipients: String,
-    /// Checkboxes: `type_<key>`, `require_identity`, `notify_uploads`, `single_use`.
+    /// Checkboxes: `type_<key>`, `require_identity`, `notify_uploads`, `single_use`,
+    /// `remind_expiry`.
     #[serde(flatten)]
     checks: HashMap<String, String>,
 }
@@ -164,6 +165,10 @@ pub async fn submit(
             password,
             max_downloads: None,
             upload: Some(upload),
+            notices: crate::db::links::Notices {
+                downloads: false,
+                expiry: checked("remind_expiry"),
+            },
         },
         Vec::new(),
         Some(&client),

@@ -1,5 +1,5 @@
 //! Changing a link: message, title, expiry within policy, password (which ends every earlier
-//! unlock), download limit; adding and removing files.
+//! unlock), download limit, the owner's notices; adding and removing files.
 
 use actix_multipart::Multipart;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -40,6 +40,8 @@ struct EditPage {
     generated_password: Option<String>,
     /// Upload links have no download limit and take no files from staff.
     upload: bool,
+    notify_downloads: bool,
+    remind_expiry: bool,
 }
 
 /// The link if the user may change it and it is still alive.
@@ -68,6 +70,8 @@ async fn render(
             .unwrap_or_default(),
         password: link.has_password(),
         upload: link.kind() == LinkKind::Upload,
+        notify_downloads: link.notify_downloads == 1,
+        remind_expiry: link.remind_expiry == 1,
         id: link.id,
         title: link.title,
         message: link.message,
@@ -100,6 +104,11 @@ pub struct EditForm {
     password: String,
     #[serde(default)]
     max_downloads: String,
+    /// Checkboxes: absent when not ticked.
+    #[serde(default)]
+    notify_downloads: String,
+    #[serde(default)]
+    remind_expiry: String,
 }
 
 impl CsrfProtected for EditForm {
@@ -177,6 +186,9 @@ pub async fn submit(
             expires_at,
             password_hash,
             max_downloads: Some(max_downloads),
+            notify_downloads: (link.kind() == LinkKind::Download)
+                .then_some(!f.notify_downloads.is_empty()),
+            remind_expiry: Some(!f.remind_expiry.is_empty()),
         },
         Some(&client),
     )
