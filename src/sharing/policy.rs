@@ -83,6 +83,45 @@ pub async fn for_tenant(db: &Db, tenant_id: &str) -> sqlx::Result<LinkPolicy> {
 }
 
 impl LinkPolicy {
+    /// The rules staff meet when they make a link, as short phrases in their language.
+    pub fn hints(&self, settings: &Settings, lang: crate::i18n::Lang) -> Vec<String> {
+        let min = self.password_min_len.to_string();
+        let mut out = vec![if self.password_required {
+            lang.tf("policy.hint_password_required", &[("min", &min)])
+        } else {
+            lang.tf("policy.hint_password_min", &[("min", &min)])
+        }];
+        out.push(lang.tf(
+            "policy.hint_max_file",
+            &[(
+                "size",
+                &crate::web::format::human_size(self.file_limit(settings)),
+            )],
+        ));
+        if let Some(max) = self.max_link_bytes {
+            out.push(lang.tf(
+                "policy.hint_max_link",
+                &[("size", &crate::web::format::human_size(max.max(0) as u64))],
+            ));
+        }
+        let names = |kinds: Vec<&'static FileType>| {
+            kinds
+                .iter()
+                .map(|k| lang.t(k.label_key()))
+                .collect::<Vec<_>>()
+                .join("; ")
+        };
+        let allowed = self.allowed_kinds();
+        if !allowed.is_empty() {
+            out.push(lang.tf("policy.hint_only", &[("kinds", &names(allowed))]));
+        }
+        let blocked = self.blocked_kinds();
+        if !blocked.is_empty() {
+            out.push(lang.tf("policy.hint_blocked", &[("kinds", &names(blocked))]));
+        }
+        out
+    }
+
     /// The largest single file this tenant accepts: its own limit or the deployment's, whichever
     /// is smaller.
     pub fn file_limit(&self, settings: &Settings) -> u64 {

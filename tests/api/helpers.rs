@@ -344,6 +344,24 @@ impl TestApp {
     }
 }
 
+/// Another browser on the same app (own cookies), signed in as a new account of the default
+/// tenant, with the same helpers (`get`, `post_form`, `csrf`).
+pub async fn spawn_app_client_as(app: &TestApp, email: &str, role: Role) -> TestApp {
+    let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+    let other = TestApp {
+        address: app.address.clone(),
+        db: app.db.clone(),
+        client: client_with(jar.clone()),
+        jar,
+        data_dir: app.data_dir.clone(),
+        env: app.env.clone(),
+        handle: app.handle.clone(),
+        _dir: app._dir.clone(),
+    };
+    other.signed_in(email, role).await;
+    other
+}
+
 /// A second browser, signed in as a new account of the default tenant.
 pub async fn spawn_client_signed_in(app: &TestApp, email: &str, role: Role) -> reqwest::Client {
     app.create_user(email, role).await;

@@ -2,6 +2,7 @@
 
 pub mod held_files;
 pub mod outbox;
+pub mod policy;
 pub mod users;
 
 use actix_web::web;
@@ -22,6 +23,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .route("/admin/mail", web::get().to(outbox::list))
         .route("/admin/mail/{id}/retry", web::post().to(outbox::retry))
+        .route("/admin/policy", web::get().to(policy::show))
+        .route("/admin/policy", web::post().to(policy::save))
         .route("/admin/users", web::get().to(users::list))
         .route("/admin/users/invite", web::post().to(users::invite))
         .route("/admin/users/{id}/role", web::post().to(users::change_role))

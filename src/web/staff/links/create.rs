@@ -29,6 +29,9 @@ struct NewPage {
     presets: Vec<i64>,
     default_days: i64,
     max_days: i64,
+    /// The tenant's rules that apply here.
+    rules: String,
+    password_required: bool,
 }
 
 #[derive(Template)]
@@ -71,6 +74,8 @@ pub async fn form(
     let tenant_id = may_create(&current.user)?;
     let policy = policy::for_tenant(&state.db, tenant_id).await?;
     page(&NewPage {
+        rules: policy.hints(&state.settings, ctx.lang).join(", "),
+        password_required: policy.password_required,
         ctx,
         presets: presets(&policy),
         default_days: policy.default_days,

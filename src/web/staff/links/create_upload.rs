@@ -38,6 +38,9 @@ struct NewUploadPage {
     /// The deployment's largest file, in MiB, and in words.
     max_file_mib: u64,
     max_file_words: String,
+    /// The tenant's rules that apply here.
+    rules: String,
+    password_required: bool,
 }
 
 pub async fn form(
@@ -47,7 +50,11 @@ pub async fn form(
 ) -> Result<HttpResponse, AppError> {
     let tenant_id = may_create(&current.user)?;
     let policy = policy::for_tenant(&state.db, tenant_id).await?;
+    policy.may_create(current.user.role(), crate::domain::link::LinkKind::Upload)?;
+    let file_limit = policy.file_limit(&state.settings);
     page(&NewUploadPage {
+        rules: policy.hints(&state.settings, ctx.lang).join(", "),
+        password_required: policy.password_required,
         ctx,
         presets: presets(&policy),
         default_days: policy.default_days,
@@ -59,8 +66,8 @@ pub async fn form(
                 label_key: t.label_key(),
             })
             .collect(),
-        max_file_mib: (state.settings.max_file_bytes / MIB as u64).max(1),
-        max_file_words: human_size(state.settings.max_file_bytes),
+        max_file_mib: (file_limit / MIB as u64).max(1),
+        max_file_words: human_size(file_limit),
     })
 }
 
@@ -127,6 +134,7 @@ pub async fn submit(
     let tenant_id = may_create(&current.user)?.to_string();
     let f = form.0;
     let policy = policy::for_tenant(&state.db, &tenant_id).await?;
+    policy.may_create(current.user.role(), crate::domain::link::LinkKind::Upload)?;
     let title = sharing::clean_text(&f.title, sharing::MAX_TITLE, false, "error.title")?;
     if title.is_empty() {
         return Err(AppError::BadRequest("error.title"));

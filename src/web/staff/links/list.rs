@@ -8,6 +8,7 @@ use crate::db::links;
 use crate::domain::link::LinkKind;
 use crate::domain::role::Role;
 use crate::error::AppError;
+use crate::sharing::policy;
 use crate::startup::AppState;
 use crate::web::ctx::PageCtx;
 use crate::web::format::date_time;
@@ -21,6 +22,8 @@ struct Row {
     expires: String,
     /// Downloads of a download link, files received by an upload link.
     activity: String,
+    /// Shown to admins and auditors, who see everyone's links.
+    owner: String,
 }
 
 #[derive(Template)]
@@ -29,6 +32,8 @@ struct ListPage {
     ctx: PageCtx,
     rows: Vec<Row>,
     can_create: bool,
+    can_create_upload: bool,
+    show_owner: bool,
 }
 
 pub async fn show(
@@ -43,10 +48,21 @@ pub async fn show(
         Role::Staff => Some(user.id.as_str()),
         Role::Operator => return Err(AppError::Forbidden),
     };
+    let show_owner = owner.is_none();
+    let names: std::collections::HashMap<String, String> = if show_owner {
+        crate::db::users::list_in_tenant(&state.db, tenant_id)
+            .await?
+            .into_iter()
+            .map(|u| (u.user.id, u.user.display_name))
+            .collect()
+    } else {
+        Default::default()
+    };
     let rows = links::list(&state.db, tenant_id, owner, 500)
         .await?
         .into_iter()
         .map(|l| Row {
+            owner: names.get(&l.owner_id).cloned().unwrap_or_default(),
             kind_key: match l.kind() {
                 LinkKind::Download => "links.kind_download",
                 LinkKind::Upload => "links.kind_upload",
@@ -63,7 +79,13 @@ pub async fn show(
             title: l.title,
         })
         .collect();
+    let can_create_upload = policy::for_tenant(&state.db, tenant_id)
+        .await?
+        .may_create(user.role(), LinkKind::Upload)
+        .is_ok();
     page(&ListPage {
+        show_owner,
+        can_create_upload,
         can_create: user.role().can_share(),
         ctx,
         rows,
