@@ -347,19 +347,26 @@ impl TestApp {
 /// Another browser on the same app (own cookies), signed in as a new account of the default
 /// tenant, with the same helpers (`get`, `post_form`, `csrf`).
 pub async fn spawn_app_client_as(app: &TestApp, email: &str, role: Role) -> TestApp {
-    let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
-    let other = TestApp {
-        address: app.address.clone(),
-        db: app.db.clone(),
-        client: client_with(jar.clone()),
-        jar,
-        data_dir: app.data_dir.clone(),
-        env: app.env.clone(),
-        handle: app.handle.clone(),
-        _dir: app._dir.clone(),
-    };
+    let other = app.another_browser();
     other.signed_in(email, role).await;
     other
+}
+
+impl TestApp {
+    /// Another browser on the same app, with its own cookies and signed in as nobody.
+    pub fn another_browser(&self) -> TestApp {
+        let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+        TestApp {
+            address: self.address.clone(),
+            db: self.db.clone(),
+            client: client_with(jar.clone()),
+            jar,
+            data_dir: self.data_dir.clone(),
+            env: self.env.clone(),
+            handle: self.handle.clone(),
+            _dir: self._dir.clone(),
+        }
+    }
 }
 
 /// A second browser, signed in as a new account of the default tenant.

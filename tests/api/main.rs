@@ -11,6 +11,7 @@ mod errors;
 mod health;
 mod helpers;
 mod i18n;
+mod isolation;
 mod login;
 mod mail;
 mod policies;
