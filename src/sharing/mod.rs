@@ -7,6 +7,7 @@ pub mod ingest;
 pub mod links;
 pub mod notify;
 pub mod policy;
+pub mod quota;
 pub mod scanning;
 pub mod unlock;
 pub mod uploads;

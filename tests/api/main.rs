@@ -13,6 +13,7 @@ mod helpers;
 mod i18n;
 mod login;
 mod mail;
+mod operator;
 mod scanning;
 mod security;
 mod sessions;

@@ -13,9 +13,10 @@ use crate::domain::link::{Expiry, LinkKind};
 use crate::domain::time::rfc3339;
 use crate::error::AppError;
 use crate::sharing::access::{self, LinkAccess};
-use crate::sharing::ingest::{self, IngestError};
+use crate::sharing::ingest::{self, IngestError, Limits};
 use crate::sharing::links::{self as sharing, Incoming, LinkInput};
 use crate::sharing::policy;
+use crate::sharing::quota::StorageRoom;
 use crate::startup::AppState;
 use crate::web::client::ClientInfo;
 
@@ -473,14 +474,14 @@ async fn upload(
         return Err(AppError::Conflict("error.link_not_active"));
     }
     let name = FileName::sanitize(&query.name);
-    let data = ingest::ingest(
-        &state.store,
-        &state.scanner,
-        body,
-        state.settings.max_file_bytes,
-    )
-    .await
-    .map_err(ingest_error)?;
+    let room = StorageRoom::of_tenant(&state.db, &link.tenant_id).await?;
+    let limits = Limits {
+        file: state.settings.max_file_bytes,
+        quota_left: room.left_after(0),
+    };
+    let data = ingest::ingest(&state.store, &state.scanner, body, limits)
+        .await
+        .map_err(ingest_error)?;
     let file_id = sharing::add_file(
         &state,
         &caller.user,
@@ -498,6 +499,7 @@ async fn upload(
 pub fn ingest_error(e: IngestError) -> AppError {
     match e {
         IngestError::TooLarge { .. } => AppError::PayloadTooLarge,
+        IngestError::OverQuota => AppError::QuotaExceeded,
         IngestError::Interrupted(_) => AppError::BadRequest("error.upload_interrupted"),
         IngestError::Storage(e) => AppError::Internal(e),
     }

@@ -13,9 +13,10 @@ use crate::db::users::User;
 use crate::domain::file_name::FileName;
 use crate::domain::link::{Expiry, LinkKind};
 use crate::error::AppError;
-use crate::sharing::ingest;
+use crate::sharing::ingest::{self, Limits};
 use crate::sharing::links::{self as sharing, Incoming, LinkInput};
 use crate::sharing::policy::{self, LinkPolicy};
+use crate::sharing::quota::StorageRoom;
 use crate::startup::AppState;
 use crate::web::api::links::ingest_error;
 use crate::web::client::ClientInfo;
@@ -125,6 +126,7 @@ pub async fn submit(
     mut payload: Multipart,
 ) -> Result<HttpResponse, AppError> {
     let tenant_id = may_create(&current.user)?.to_string();
+    let room = StorageRoom::of_tenant(&state.db, &tenant_id).await?;
     let mut fields = Fields::default();
     let mut incoming: Vec<Incoming> = Vec::new();
     let result: Result<(), AppError> = async {
@@ -149,14 +151,14 @@ pub async fn submit(
                     skip_field(&mut field).await?;
                     continue;
                 };
-                let data = ingest::ingest(
-                    &state.store,
-                    &state.scanner,
-                    &mut field,
-                    state.settings.max_file_bytes,
-                )
-                .await
-                .map_err(ingest_error)?;
+                let received: u64 = incoming.iter().map(|f| f.data.size).sum();
+                let limits = Limits {
+                    file: state.settings.max_file_bytes,
+                    quota_left: room.left_after(received),
+                };
+                let data = ingest::ingest(&state.store, &state.scanner, &mut field, limits)
+                    .await
+                    .map_err(ingest_error)?;
                 incoming.push(Incoming {
                     name: FileName::sanitize(&file_name),
                     data,
