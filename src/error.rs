@@ -30,6 +30,9 @@ pub enum AppError {
     Conflict(&'static str),
     #[error("payload too large")]
     PayloadTooLarge,
+    /// The upload would take the tenant over its storage quota.
+    #[error("storage quota exceeded")]
+    QuotaExceeded,
     /// Understood but refused by a rule (e.g. the tenant refuses unscannable files).
     #[error("unprocessable: {0}")]
     Unprocessable(&'static str),
@@ -71,6 +74,7 @@ impl AppError {
                 key.strip_prefix("error.").unwrap_or(key)
             }
             AppError::PayloadTooLarge => "payload_too_large",
+            AppError::QuotaExceeded => "quota_exceeded",
             AppError::TooManyRequests { .. } => "too_many_requests",
             AppError::Internal(_) => "internal",
         }
@@ -88,6 +92,7 @@ impl AppError {
             AppError::CsrfRejected => "error.csrf",
             AppError::NotFound => "error.not_found",
             AppError::PayloadTooLarge => "error.too_large",
+            AppError::QuotaExceeded => "error.quota_exceeded",
             AppError::TooManyRequests { .. } => "error.too_many",
             AppError::Internal(_) => "error.internal",
         }
@@ -103,7 +108,7 @@ impl ResponseError for AppError {
             AppError::Forbidden | AppError::CsrfRejected => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Conflict(_) => StatusCode::CONFLICT,
-            AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::PayloadTooLarge | AppError::QuotaExceeded => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,

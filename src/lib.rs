@@ -15,4 +15,5 @@ pub mod scan;
 pub mod sharing;
 pub mod startup;
 pub mod storage;
+pub mod tenancy;
 pub mod web;

@@ -64,8 +64,29 @@ enum TenantCommand {
         #[arg(long, default_value = "de")]
         language: String,
     },
-    /// List tenants.
+    /// List tenants with their accounts, links, stored bytes and quota.
     List,
+    /// Suspend a tenant: its logins, sessions, API tokens and public links stop working at once.
+    Suspend {
+        #[arg(long)]
+        slug: String,
+    },
+    /// Resume a suspended tenant.
+    Resume {
+        #[arg(long)]
+        slug: String,
+    },
+    /// Set a tenant's storage quota; uploads that would exceed it are refused.
+    Quota {
+        #[arg(long)]
+        slug: String,
+        /// The quota: bytes, or a size like 500M or 2G (binary units).
+        #[arg(long, value_name = "N", allow_hyphen_values = true)]
+        bytes: Option<String>,
+        /// No quota: unlimited storage.
+        #[arg(long)]
+        none: bool,
+    },
     /// Change a tenant's policies (unchanged when not given).
     Policy {
         #[arg(long)]
@@ -198,6 +219,15 @@ fn main() -> ExitCode {
                 language,
             }) => tenants::add(config, slug, name, language).await,
             Command::Tenant(TenantCommand::List) => tenants::list(config).await,
+            Command::Tenant(TenantCommand::Suspend { slug }) => {
+                tenants::set_suspended(config, slug, true).await
+            }
+            Command::Tenant(TenantCommand::Resume { slug }) => {
+                tenants::set_suspended(config, slug, false).await
+            }
+            Command::Tenant(TenantCommand::Quota { slug, bytes, none }) => {
+                tenants::set_quota(config, slug, bytes.as_deref(), *none).await
+            }
             Command::Tenant(TenantCommand::Policy {
                 slug,
                 link_default_days,

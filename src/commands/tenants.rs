@@ -1,12 +1,16 @@
-//! `bote tenant add|list`.
+//! `bote tenant add|list|suspend|resume|quota|policy`.
 
 use std::path::Path;
 
 use super::{load_settings, open_db, Failure};
-use crate::audit::{self, Actor, AuditEvent, Outcome};
-use crate::db::tenants;
+use crate::audit::Actor;
+use crate::db::tenants::{self, Tenant};
+use crate::db::{usage, Db};
 use crate::domain::slug::TenantSlug;
+use crate::domain::time::now_ms;
 use crate::i18n::Lang;
+use crate::tenancy::manage::{self, Changer};
+use crate::tenancy::quota;
 
 pub async fn add(
     config: Option<&Path>,
@@ -15,40 +19,117 @@ pub async fn add(
     language: &str,
 ) -> Result<(), Failure> {
     let slug = TenantSlug::parse(slug).map_err(|e| Failure::usage(format!("--slug: {e}")))?;
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
-        return Err(Failure::usage(
-            "--name: must be 1-200 characters without control characters",
-        ));
-    }
+    let name = manage::clean_name(name).ok_or_else(|| {
+        Failure::usage("--name: must be 1-200 characters without control characters")
+    })?;
     let lang =
         Lang::parse(language).ok_or_else(|| Failure::usage("--language: must be de or en"))?;
     let settings = load_settings(config)?;
     let db = open_db(&settings).await?;
-    let tenant = tenants::create(&db, &slug, name, lang.code())
+    let tenant = manage::create(&db, &Changer::system(), &slug, &name, lang)
         .await?
-        .ok_or_else(|| Failure::usage(format!("a tenant with slug {slug} exists already")))?;
-    audit::record(
-        &db,
-        AuditEvent::new("tenant.created", Outcome::Success, Actor::System)
-            .detail("tenant_id", tenant.id.clone())
-            .detail("slug", tenant.slug.clone()),
-    )
-    .await?;
+        .ok_or_else(|| {
+            Failure::usage(format!("--slug: a tenant with slug {slug} exists already"))
+        })?;
     println!("created tenant {} ({})", tenant.slug, tenant.name);
     Ok(())
 }
 
+/// One line per tenant, tab-separated under a header; sizes in bytes, so scripts can use them.
 pub async fn list(config: Option<&Path>) -> Result<(), Failure> {
     let settings = load_settings(config)?;
     let db = open_db(&settings).await?;
-    for t in tenants::list(&db).await? {
-        let state = if t.suspended != 0 {
+    let all = tenants::list(&db).await?;
+    let ids: Vec<String> = all.iter().map(|t| t.id.clone()).collect();
+    let mut figures = usage::of_all_tenants(&db, &ids, now_ms()).await?;
+    println!(
+        "slug\tstate\tlanguage\tusers\tlinks_active\tlinks_all\tstorage_bytes\tquota_bytes\tname"
+    );
+    for t in all {
+        let u = figures.remove(&t.id).unwrap_or_default();
+        let state = if t.is_suspended() {
             "suspended"
         } else {
             "active"
         };
-        println!("{}\t{}\t{}\t{}", t.slug, state, t.language, t.name);
+        let quota = t
+            .storage_quota_bytes
+            .map_or_else(|| "unlimited".to_string(), |q| q.to_string());
+        println!(
+            "{}\t{state}\t{}\t{}\t{}\t{}\t{}\t{quota}\t{}",
+            t.slug, t.language, u.users, u.links_active, u.links_all, u.storage_used, t.name
+        );
+    }
+    Ok(())
+}
+
+async fn tenant_by_slug(db: &Db, slug: &str) -> Result<Tenant, Failure> {
+    tenants::by_slug(db, slug)
+        .await?
+        .ok_or_else(|| Failure::usage(format!("--slug: no tenant with slug {slug:?}")))
+}
+
+/// `bote tenant suspend|resume`: the tenant's logins, sessions, API tokens and public links stop
+/// (or start) working at once.
+pub async fn set_suspended(
+    config: Option<&Path>,
+    slug: &str,
+    suspended: bool,
+) -> Result<(), Failure> {
+    let settings = load_settings(config)?;
+    let db = open_db(&settings).await?;
+    let tenant = tenant_by_slug(&db, slug).await?;
+    let changed = manage::set_suspended(&db, &Changer::system(), &tenant, suspended).await?;
+    let state = if suspended { "suspended" } else { "active" };
+    if changed {
+        println!("tenant {} is {state} now", tenant.slug);
+    } else {
+        println!(
+            "tenant {} was {state} already; nothing changed",
+            tenant.slug
+        );
+    }
+    Ok(())
+}
+
+/// `bote tenant quota --bytes N|--none`.
+pub async fn set_quota(
+    config: Option<&Path>,
+    slug: &str,
+    bytes: Option<&str>,
+    none: bool,
+) -> Result<(), Failure> {
+    let quota = match (bytes, none) {
+        (Some(_), true) => {
+            return Err(Failure::usage("give either --bytes or --none, not both"));
+        }
+        (None, false) => {
+            return Err(Failure::usage(
+                "give --bytes (e.g. 1073741824 or 1G) or --none for unlimited",
+            ));
+        }
+        (Some(text), false) => {
+            if text.trim().is_empty() {
+                return Err(Failure::usage(
+                    "--bytes: empty; use --none for unlimited storage",
+                ));
+            }
+            quota::parse(text).map_err(|e| Failure::usage(format!("--bytes: {e}")))?
+        }
+        (None, true) => None,
+    };
+    let settings = load_settings(config)?;
+    let db = open_db(&settings).await?;
+    let tenant = tenant_by_slug(&db, slug).await?;
+    let changed = manage::set_quota(&db, &Changer::system(), &tenant, quota).await?;
+    let text = quota.map_or_else(|| "unlimited".to_string(), |q| format!("{q} bytes"));
+    if changed {
+        println!("quota of {} is {text} now", tenant.slug);
+    } else {
+        println!(
+            "quota of {} was {text} already; nothing changed",
+            tenant.slug
+        );
     }
     Ok(())
 }

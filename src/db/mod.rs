@@ -13,6 +13,7 @@ pub mod submissions;
 pub mod tenants;
 pub mod throttle;
 pub mod unlocks;
+pub mod usage;
 pub mod users;
 
 use std::time::Duration;

@@ -24,10 +24,31 @@ pub struct Ingested {
     pub scanner_unreachable: bool,
 }
 
+/// What one file may take: the per-file limit (the deployment's, or a link's), and what the
+/// tenant's storage quota leaves for it (see `super::quota`).
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub file: u64,
+    /// `None`: the tenant has no quota.
+    pub quota_left: Option<u64>,
+}
+
+impl Limits {
+    /// The most bytes the file may have, and whether the quota is what sets it.
+    fn cut_off(&self) -> (u64, bool) {
+        match self.quota_left {
+            Some(left) if left < self.file => (left, true),
+            _ => (self.file, false),
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
     #[error("the file is larger than {limit} bytes")]
     TooLarge { limit: u64 },
+    #[error("the file does not fit into the tenant's storage quota")]
+    OverQuota,
     #[error("the upload was interrupted: {0}")]
     Interrupted(String),
     #[error(transparent)]
@@ -44,7 +65,7 @@ pub async fn ingest<S, E>(
     store: &BlobStore,
     scanner: &Scanner,
     body: S,
-    max_bytes: u64,
+    limits: Limits,
 ) -> Result<Ingested, IngestError>
 where
     S: Stream<Item = Result<Bytes, E>>,
@@ -67,6 +88,7 @@ where
             None
         }
     };
+    let (max_bytes, quota_sets_it) = limits.cut_off();
     let mut hasher = Sha256::new();
     let mut head: Vec<u8> = Vec::with_capacity(SNIFF_BYTES);
     let mut size: u64 = 0;
@@ -82,7 +104,11 @@ where
         size += chunk.len() as u64;
         if size > max_bytes {
             writer.abort().await;
-            return Err(IngestError::TooLarge { limit: max_bytes });
+            return Err(if quota_sets_it {
+                IngestError::OverQuota
+            } else {
+                IngestError::TooLarge { limit: max_bytes }
+            });
         }
         if head.len() < SNIFF_BYTES {
             let take = (SNIFF_BYTES - head.len()).min(chunk.len());

@@ -8,6 +8,7 @@ pub mod links;
 pub mod notify;
 pub mod policy;
 pub mod policy_update;
+pub mod quota;
 pub mod scanning;
 pub mod unlock;
 pub mod uploads;

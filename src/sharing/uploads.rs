@@ -86,6 +86,18 @@ impl Refusal {
         }
     }
 
+    /// The file would take the tenant over its storage quota. Partners are told neither the
+    /// quota nor what is left: that is the municipality's business.
+    pub fn over_quota() -> Refusal {
+        Refusal {
+            status: StatusCode::PAYLOAD_TOO_LARGE,
+            key: "error.upload_quota",
+            file: None,
+            reason: "storage quota",
+            limit: None,
+        }
+    }
+
     pub fn for_file(mut self, name: &str) -> Refusal {
         self.file = Some(name.to_string());
         self

@@ -41,3 +41,20 @@ pub fn date_time(ms: i64, lang: Lang) -> String {
         ),
     }
 }
+
+/// `2.0 GiB`: binary units, as quotas are written (`2G` = 2 × 1024³ bytes), so a quota reads
+/// back as it was set.
+pub fn binary_size(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}

@@ -11,6 +11,7 @@ pub mod error_pages;
 pub mod format;
 pub mod health;
 pub mod lang;
+pub mod operator;
 pub mod public;
 pub mod render;
 pub mod request_log;
@@ -30,5 +31,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(account::configure)
         .configure(admin::configure)
         .configure(audit::configure)
+        .configure(operator::configure)
         .service(web::scope("/api/v1").configure(api::configure));
 }

@@ -422,3 +422,109 @@ fn tenant_policy_command_validates_and_records() {
         "{text}"
     );
 }
+
+#[test]
+fn tenant_suspend_resume_and_quota_commands_validate_and_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    let run = |args: &[&str]| bote(p, args, &[], "");
+    let listed = |out: std::process::Output| -> String {
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let default_line = |text: &str| -> String {
+        text.lines()
+            .find(|l| l.starts_with("default\t"))
+            .unwrap_or_default()
+            .to_string()
+    };
+
+    let list = listed(run(&["tenant", "list"]));
+    assert!(list.starts_with("slug\tstate\tlanguage\tusers\tlinks_active\tlinks_all\tstorage_bytes\tquota_bytes\tname"), "{list}");
+    assert_eq!(
+        default_line(&list),
+        "default\tactive\tde\t0\t0\t0\t0\tunlimited\tDefault"
+    );
+
+    let out = listed(run(&["tenant", "suspend", "--slug", "default"]));
+    assert!(out.contains("suspended now"), "{out}");
+    assert!(default_line(&listed(run(&["tenant", "list"]))).starts_with("default\tsuspended\t"));
+    let out = listed(run(&["tenant", "suspend", "--slug", "default"]));
+    assert!(out.contains("already"), "{out}");
+    let out = listed(run(&["tenant", "resume", "--slug", "default"]));
+    assert!(out.contains("active now"), "{out}");
+    assert!(default_line(&listed(run(&["tenant", "list"]))).starts_with("default\tactive\t"));
+
+    listed(run(&[
+        "tenant", "quota", "--slug", "default", "--bytes", "2G",
+    ]));
+    assert!(default_line(&listed(run(&["tenant", "list"]))).contains("\t2147483648\tDefault"));
+    listed(run(&[
+        "tenant", "quota", "--slug", "default", "--bytes", "1048576",
+    ]));
+    assert!(default_line(&listed(run(&["tenant", "list"]))).contains("\t1048576\tDefault"));
+    listed(run(&["tenant", "quota", "--slug", "default", "--none"]));
+    assert!(default_line(&listed(run(&["tenant", "list"]))).contains("\tunlimited\tDefault"));
+
+    for (args, flag) in [
+        (vec!["tenant", "suspend", "--slug", "nowhere"], "--slug"),
+        (vec!["tenant", "resume", "--slug", "nowhere"], "--slug"),
+        (
+            vec!["tenant", "quota", "--slug", "nowhere", "--none"],
+            "--slug",
+        ),
+        (
+            vec!["tenant", "quota", "--slug", "default", "--bytes", "lots"],
+            "--bytes",
+        ),
+        (
+            vec!["tenant", "quota", "--slug", "default", "--bytes", "0"],
+            "--bytes",
+        ),
+        (
+            vec!["tenant", "quota", "--slug", "default", "--bytes", "-1"],
+            "--bytes",
+        ),
+        (
+            vec!["tenant", "quota", "--slug", "default", "--bytes", ""],
+            "--bytes",
+        ),
+        (
+            vec![
+                "tenant", "quota", "--slug", "default", "--bytes", "1G", "--none",
+            ],
+            "--none",
+        ),
+        (vec!["tenant", "quota", "--slug", "default"], "--bytes"),
+        (vec!["tenant", "suspend"], "--slug"),
+    ] {
+        let out = run(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(flag), "{args:?}: {err}");
+    }
+
+    let verify = run(&["audit", "verify"]);
+    assert!(verify.status.success());
+    let db = p.join("data/bote.db");
+    let out = Command::new("python3")
+        .args(["-c", &format!("import sqlite3; c=sqlite3.connect('{}'); [print(r) for r in c.execute(\"SELECT action, actor_kind, chain = tenant_id FROM audit_events WHERE action LIKE 'tenant.%' ORDER BY seq\")]", db.display())])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        text.lines().collect::<Vec<_>>(),
+        [
+            "('tenant.suspended', 'system', 1)",
+            "('tenant.resumed', 'system', 1)",
+            "('tenant.quota_changed', 'system', 1)",
+            "('tenant.quota_changed', 'system', 1)",
+            "('tenant.quota_changed', 'system', 1)",
+        ],
+        "each change once, in the tenant's chain, by the command line"
+    );
+}

@@ -21,18 +21,21 @@ struct TenantA {
     mail: String,
 }
 
+/// id, title, revoked, closed, expires, password version, owner, updated.
+type LinkRow = (
+    String,
+    String,
+    Option<i64>,
+    Option<i64>,
+    i64,
+    i64,
+    String,
+    i64,
+);
+
 /// Everything of tenant A a stranger might touch, as one comparable text.
 async fn snapshot(app: &TestApp, tenant: &str) -> String {
-    let links: Vec<(
-        String,
-        String,
-        Option<i64>,
-        Option<i64>,
-        i64,
-        i64,
-        String,
-        i64,
-    )> = sqlx::query_as(
+    let links: Vec<LinkRow> = sqlx::query_as(
         "SELECT id, title, revoked_at, closed_at, expires_at, password_version, owner_id,
                     updated_at
              FROM links WHERE tenant_id = $1 ORDER BY id",

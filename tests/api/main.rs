@@ -14,6 +14,7 @@ mod i18n;
 mod isolation;
 mod login;
 mod mail;
+mod operator;
 mod policies;
 mod scanning;
 mod security;

@@ -13,9 +13,10 @@ use crate::domain::link::{Expiry, LinkKind};
 use crate::domain::time::rfc3339;
 use crate::error::AppError;
 use crate::sharing::access::{self, LinkAccess};
-use crate::sharing::ingest::{self, IngestError};
+use crate::sharing::ingest::{self, IngestError, Limits};
 use crate::sharing::links::{self as sharing, Incoming, LinkInput};
 use crate::sharing::policy;
+use crate::sharing::quota::StorageRoom;
 use crate::startup::AppState;
 use crate::web::client::ClientInfo;
 
@@ -502,10 +503,13 @@ async fn upload(
         return Err(AppError::Conflict("error.link_not_active"));
     }
     let name = FileName::sanitize(&query.name);
-    let file_limit = policy::for_tenant(&state.db, &link.tenant_id)
-        .await?
-        .file_limit(&state.settings);
-    let data = ingest::ingest(&state.store, &state.scanner, body, file_limit)
+    let policy = policy::for_tenant(&state.db, &link.tenant_id).await?;
+    let room = StorageRoom::of_tenant(&state.db, &link.tenant_id).await?;
+    let limits = Limits {
+        file: policy.file_limit(&state.settings),
+        quota_left: room.left_after(0),
+    };
+    let data = ingest::ingest(&state.store, &state.scanner, body, limits)
         .await
         .map_err(ingest_error)?;
     let file_id = sharing::add_file(
@@ -525,6 +529,7 @@ async fn upload(
 pub fn ingest_error(e: IngestError) -> AppError {
     match e {
         IngestError::TooLarge { .. } => AppError::PayloadTooLarge,
+        IngestError::OverQuota => AppError::QuotaExceeded,
         IngestError::Interrupted(_) => AppError::BadRequest("error.upload_interrupted"),
         IngestError::Storage(e) => AppError::Internal(e),
     }

@@ -24,8 +24,9 @@ use crate::domain::link::LinkKind;
 use crate::domain::time::rfc3339;
 use crate::error::AppError;
 use crate::sharing::access::{self, PublicAccess};
-use crate::sharing::ingest::{self, IngestError};
+use crate::sharing::ingest::{self, IngestError, Limits};
 use crate::sharing::links::Incoming;
+use crate::sharing::quota::StorageRoom;
 use crate::sharing::unlock::{self, Verified};
 use crate::sharing::uploads::{self, Budget, ReceiveError, Received, Refusal, Sender};
 use crate::startup::AppState;
@@ -186,6 +187,7 @@ async fn read_submission(
 ) -> Result<(Sender, Vec<Incoming>), ReceiveError> {
     let policy = crate::sharing::policy::for_tenant(&state.db, &link.tenant_id).await?;
     let budget = Budget::of(link, policy.file_limit(&state.settings));
+    let room = StorageRoom::of_tenant(&state.db, &link.tenant_id).await?;
     let needs_csrf = csrf::from_cookie(req).is_some();
     let require_identity = link.require_identity == 1;
     let mut fields = Fields::default();
@@ -236,9 +238,17 @@ async fn read_submission(
                 .for_file(file_name.as_str()),
             ));
         }
-        let limit = budget.next_file_limit(used);
-        let data = match ingest::ingest(&state.store, &state.scanner, &mut field, limit).await {
+        let limits = Limits {
+            file: budget.next_file_limit(used),
+            quota_left: room.left_after(used),
+        };
+        let data = match ingest::ingest(&state.store, &state.scanner, &mut field, limits).await {
             Ok(data) => data,
+            Err(IngestError::OverQuota) => {
+                return Err(ReceiveError::Refused(
+                    Refusal::over_quota().for_file(file_name.as_str()),
+                ))
+            }
             Err(IngestError::TooLarge { limit }) => {
                 return Err(ReceiveError::Refused(
                     budget.refusal_at(limit).for_file(file_name.as_str()),

@@ -13,9 +13,10 @@ use crate::db::users::User;
 use crate::domain::file_name::FileName;
 use crate::domain::link::{Expiry, LinkKind};
 use crate::error::AppError;
-use crate::sharing::ingest;
+use crate::sharing::ingest::{self, Limits};
 use crate::sharing::links::{self as sharing, Incoming, LinkInput};
 use crate::sharing::policy::{self, LinkPolicy};
+use crate::sharing::quota::StorageRoom;
 use crate::startup::AppState;
 use crate::web::api::links::ingest_error;
 use crate::web::client::ClientInfo;
@@ -135,6 +136,7 @@ pub async fn submit(
     let file_limit = policy::for_tenant(&state.db, &tenant_id)
         .await?
         .file_limit(&state.settings);
+    let room = StorageRoom::of_tenant(&state.db, &tenant_id).await?;
     let mut fields = Fields::default();
     let mut incoming: Vec<Incoming> = Vec::new();
     let result: Result<(), AppError> = async {
@@ -159,7 +161,12 @@ pub async fn submit(
                     skip_field(&mut field).await?;
                     continue;
                 };
-                let data = ingest::ingest(&state.store, &state.scanner, &mut field, file_limit)
+                let received: u64 = incoming.iter().map(|f| f.data.size).sum();
+                let limits = Limits {
+                    file: file_limit,
+                    quota_left: room.left_after(received),
+                };
+                let data = ingest::ingest(&state.store, &state.scanner, &mut field, limits)
                     .await
                     .map_err(ingest_error)?;
                 incoming.push(Incoming {

@@ -16,9 +16,10 @@ use crate::domain::file_name::FileName;
 use crate::domain::link::{Expiry, LinkKind, LinkState};
 use crate::error::AppError;
 use crate::sharing::access;
-use crate::sharing::ingest;
+use crate::sharing::ingest::{self, Limits};
 use crate::sharing::links::{self as sharing, Incoming};
 use crate::sharing::policy;
+use crate::sharing::quota::StorageRoom;
 use crate::startup::AppState;
 use crate::web::api::links::ingest_error;
 use crate::web::client::ClientInfo;
@@ -217,6 +218,8 @@ pub async fn add_files(
     let file_limit = policy::for_tenant(&state.db, &link.tenant_id)
         .await?
         .file_limit(&state.settings);
+    let room = StorageRoom::of_tenant(&state.db, &link.tenant_id).await?;
+    let mut received: u64 = 0;
     let mut csrf_ok = false;
     while let Some(mut field) = payload
         .try_next()
@@ -252,9 +255,14 @@ pub async fn add_files(
             super::create::skip_field(&mut field).await?;
             continue;
         };
-        let data = ingest::ingest(&state.store, &state.scanner, &mut field, file_limit)
+        let limits = Limits {
+            file: file_limit,
+            quota_left: room.left_after(received),
+        };
+        let data = ingest::ingest(&state.store, &state.scanner, &mut field, limits)
             .await
             .map_err(ingest_error)?;
+        received += data.size;
         sharing::add_file(
             &state,
             &current.user,
