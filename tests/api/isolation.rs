@@ -319,6 +319,21 @@ async fn no_role_of_another_tenant_reaches_anything_of_this_one() {
     .unwrap()
     .unwrap();
     let (_, _, staff_b) = member_of_b(&app, &tenant_b.id, Role::Staff).await;
+    // Background work of A itself (scans, the outbox) settles first, so that what is compared
+    // afterwards can only have been changed by B.
+    for _ in 0..300 {
+        let busy: i64 = sqlx::query_scalar(
+            "SELECT (SELECT COUNT(*) FROM outbox WHERE state IN ('waiting', 'held'))
+                  + (SELECT COUNT(*) FROM files WHERE scan_state = 'pending')",
+        )
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+        if busy == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     let before = snapshot(&app, &a.id).await;
     let a_ids = [
         &a.download,
