@@ -137,6 +137,12 @@ impl TestApp {
         start(env, self._dir.clone()).await
     }
 
+    /// A second instance of Bote beside this one, on the same data folder and database (as two
+    /// instances behind a load balancer); both run the background jobs.
+    pub async fn second_instance(&self) -> TestApp {
+        start(self.env.clone(), self._dir.clone()).await
+    }
+
     /// Stops this instance and starts a new one on the same data folder and database.
     pub async fn restart(self) -> TestApp {
         self.handle.stop(true).await;

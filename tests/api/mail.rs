@@ -793,3 +793,116 @@ async fn notice_settings_are_shown_changed_audited_and_bad_values_refused() {
         json!(["notify_downloads", "remind_expiry"])
     );
 }
+
+#[tokio::test]
+async fn two_instances_deliver_each_mail_exactly_once() {
+    let one = spawn_app_with(smtp_options()).await;
+    let two = one.second_instance().await;
+    let tenant = one.default_tenant_id().await;
+    let prefix = uuid::Uuid::new_v4().simple().to_string();
+    let recipients: Vec<String> = (0..30)
+        .map(|i| format!("twice-{prefix}-{i}@stadt.example"))
+        .collect();
+    let mut conn = one.db.pool.acquire().await.unwrap();
+    for to in &recipients {
+        let mail = bote::mail::outbox::NewMail {
+            tenant_id: Some(tenant.clone()),
+            kind: "test",
+            recipient: to.clone(),
+            from_name: "Stadt".into(),
+            subject: "Einmal".into(),
+            body_text: "Einmal, nicht zweimal.".into(),
+            body_html: "<p>Einmal</p>".into(),
+            held_for_link: None,
+        };
+        bote::mail::outbox::enqueue(&mut conn, &mail).await.unwrap();
+    }
+    drop(conn);
+    // Both instances' outbox jobs race for the same rows.
+    for _ in 0..150 {
+        let sent: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE state = 'sent'")
+            .fetch_one(&one.db.pool)
+            .await
+            .unwrap();
+        if sent == 30 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // A few more ticks of both jobs: nothing is sent twice.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    for to in &recipients {
+        assert_eq!(mails_to(to).len(), 1, "{to}");
+    }
+    drop(two);
+}
+
+#[tokio::test]
+async fn a_hostile_file_name_cannot_add_headers_to_the_owners_notice() {
+    let app = spawn_app_with(smtp_options()).await;
+    let owner = unique("owner");
+    let evil = unique("evil");
+    let (_, token) = app.api_user(&owner, Role::Staff).await;
+    let link = app
+        .create_link(
+            &token,
+            json!({"kind": "upload", "title": "Eingang", "notify_uploads": true}),
+        )
+        .await;
+    let path = path_of(link["url"].as_str().unwrap());
+    let name = format!("plan.txt\r\nBcc: {evil}\r\nSubject: gekapert");
+    let boundary = "XyZ";
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"{name}\"\r\n\
+         Content-Type: text/plain\r\n\r\nInhalt\r\n--{boundary}--\r\n"
+    );
+    let res = reqwest::Client::new()
+        .post(app.url(&format!("{path}/files")))
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .header("accept", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success() || res.status().as_u16() == 400);
+    let mut attempt = bote::db::files::total_bytes(&app.db, link["id"].as_str().unwrap())
+        .await
+        .unwrap();
+    if attempt == 0 {
+        // The multipart parser refused the header outright: the name never got in. Send it the
+        // way a browser would (the name percent-encoded in filename*).
+        let encoded: String = name.bytes().map(|b| format!("%{b:02X}")).collect();
+        let body = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename*=UTF-8''{encoded}\r\n\
+             Content-Type: text/plain\r\n\r\nInhalt\r\n--{boundary}--\r\n"
+        );
+        let res = reqwest::Client::new()
+            .post(app.url(&format!("{path}/files")))
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .header("accept", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert!(res.status().is_success(), "{}", res.status());
+        attempt = 1;
+    }
+    assert!(attempt > 0);
+    let mails = wait_for_mail(&owner, 1).await;
+    assert_eq!(mails.len(), 1);
+    let m = &mails[0];
+    let headers = &m[..m.find("\r\n\r\n").or_else(|| m.find("\n\n")).unwrap()];
+    assert!(
+        !headers.lines().any(|l| l.starts_with("Bcc:")),
+        "no header added: {headers}"
+    );
+    assert!(!headers.contains("gekapert"));
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(mails_to(&evil).is_empty(), "nobody else got it");
+}
