@@ -3,91 +3,12 @@
 
 use std::time::Duration;
 
-use base64::Engine;
+use crate::mailbox::{mails_to, smtp_options, subject_of, unique, wait_for_mail};
+
 use bote::domain::role::Role;
 use serde_json::json;
 
-use crate::helpers::{extract_csrf, new_client, spawn_app_with, TestApp, TestOptions, PASSWORD};
-
-fn smtp_options() -> TestOptions {
-    TestOptions::default()
-        .set(
-            "BOTE_SMTP_URL",
-            &std::env::var("BOTE_TEST_SMTP_URL")
-                .expect("run through scripts/test (BOTE_TEST_SMTP_URL)"),
-        )
-        .set("BOTE_MAIL_FROM", "bote@stadt.example")
-}
-
-fn unique(prefix: &str) -> String {
-    format!("{prefix}-{}@stadt.example", uuid::Uuid::new_v4().simple())
-}
-
-/// Mails the sink received for this address.
-fn mails_to(address: &str) -> Vec<String> {
-    let dir = std::env::var("BOTE_TEST_MAIL_DIR").expect("BOTE_TEST_MAIL_DIR");
-    std::fs::read_dir(dir)
-        .unwrap()
-        .filter_map(|e| std::fs::read_to_string(e.unwrap().path()).ok())
-        .filter(|text| {
-            text.lines()
-                .any(|l| l.trim() == format!("X-Envelope-To: {address}"))
-        })
-        .collect()
-}
-
-async fn wait_for_mails(address: &str, n: usize) -> Vec<String> {
-    for _ in 0..150 {
-        let got = mails_to(address);
-        if got.len() >= n {
-            return got;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    mails_to(address)
-}
-
-/// The Subject header, with RFC 2047 encoded words (as lettre writes non-ASCII) decoded.
-fn subject_of(mail: &str) -> String {
-    let mut lines = mail.lines();
-    let mut raw = String::new();
-    for line in lines.by_ref() {
-        if let Some(rest) = line.strip_prefix("Subject: ") {
-            raw.push_str(rest.trim_end());
-            break;
-        }
-    }
-    for line in lines {
-        if line.starts_with(' ') || line.starts_with('\t') {
-            raw.push_str(line.trim_end());
-        } else {
-            break;
-        }
-    }
-    let mut out = String::new();
-    let mut rest = raw.as_str();
-    let mut after_word = false;
-    while let Some(at) = rest.find("=?") {
-        let between = &rest[..at];
-        // Whitespace between two encoded words is folding, not text (RFC 2047).
-        if !(after_word && between.trim().is_empty()) {
-            out.push_str(between);
-        }
-        after_word = true;
-        let word = &rest[at + 2..];
-        let end = word.find("?=").expect("encoded word ends");
-        let (_charset, tail) = word[..end].split_once('?').unwrap();
-        let (_enc, b64) = tail.split_once('?').unwrap();
-        out.push_str(&String::from_utf8_lossy(
-            &base64::engine::general_purpose::STANDARD
-                .decode(b64)
-                .unwrap(),
-        ));
-        rest = &word[end + 2..];
-    }
-    out.push_str(rest);
-    out
-}
+use crate::helpers::{extract_csrf, new_client, spawn_app_with, TestApp, PASSWORD};
 
 /// The one-time link in an account mail.
 fn account_link(mail: &str) -> String {
@@ -177,7 +98,7 @@ async fn an_invited_colleague_sets_a_password_once_and_signs_in() {
     );
     assert!(list.contains(&colleague));
 
-    let mails = wait_for_mails(&colleague, 1).await;
+    let mails = wait_for_mail(&colleague, 1).await;
     assert_eq!(mails.len(), 1, "one invitation");
     assert_eq!(
         subject_of(&mails[0]),
@@ -277,7 +198,7 @@ async fn a_reset_answers_the_same_for_unknown_addresses_and_ends_old_sessions() 
     let (s3, _) = ask("not an address\r\nBcc: x@evil.example".into()).await;
     assert_eq!(s3, 400);
 
-    let mails = wait_for_mails(&email, 1).await;
+    let mails = wait_for_mail(&email, 1).await;
     assert_eq!(mails.len(), 1);
     assert_eq!(
         subject_of(&mails[0]),
@@ -335,7 +256,7 @@ async fn an_expired_reset_link_is_refused() {
         .post_form(&format!("/admin/users/{}/password-link", user.id), &[])
         .await;
     assert_eq!(res.status().as_u16(), 303);
-    let mails = wait_for_mails(&email, 1).await;
+    let mails = wait_for_mail(&email, 1).await;
     let token = account_link(&mails[0]);
     sqlx::query("UPDATE account_tokens SET expires_at = 1")
         .execute(&app.db.pool)

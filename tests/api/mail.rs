@@ -6,47 +6,7 @@ use bote::domain::role::Role;
 use serde_json::json;
 
 use crate::helpers::{eicar, path_of, spawn_app, spawn_app_with, TestApp, TestOptions};
-
-fn smtp_options() -> TestOptions {
-    TestOptions::default()
-        .set(
-            "BOTE_SMTP_URL",
-            &std::env::var("BOTE_TEST_SMTP_URL")
-                .expect("run through scripts/test (BOTE_TEST_SMTP_URL)"),
-        )
-        .set("BOTE_MAIL_FROM", "bote@stadt.example")
-}
-
-/// Mails the sink received for this address (the sink writes X-Envelope-To headers).
-fn mails_to(address: &str) -> Vec<String> {
-    let dir = std::env::var("BOTE_TEST_MAIL_DIR").expect("BOTE_TEST_MAIL_DIR");
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap_or_default();
-        if text
-            .lines()
-            .any(|l| l.trim() == format!("X-Envelope-To: {address}"))
-        {
-            found.push(text);
-        }
-    }
-    found
-}
-
-async fn wait_for_mail(address: &str, n: usize) -> Vec<String> {
-    for _ in 0..100 {
-        let got = mails_to(address);
-        if got.len() >= n {
-            return got;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    mails_to(address)
-}
-
-fn unique(prefix: &str) -> String {
-    format!("{prefix}-{}@stadt.example", uuid::Uuid::new_v4().simple())
-}
+use crate::mailbox::{mails_to, smtp_options, unique, wait_for_mail};
 
 #[tokio::test]
 async fn owner_and_admin_hear_of_a_rejected_file_in_their_language() {

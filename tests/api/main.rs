@@ -14,6 +14,7 @@ mod i18n;
 mod isolation;
 mod login;
 mod mail;
+mod mailbox;
 mod operator;
 mod policies;
 mod scanning;

@@ -28,16 +28,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/admin/users", web::get().to(users::list))
         .route("/admin/users/invite", web::post().to(users::invite))
         .route("/admin/users/{id}/role", web::post().to(users::change_role))
-        .route("/admin/users/{id}/disable", web::post().to(users::disable))
-        .route("/admin/users/{id}/enable", web::post().to(users::enable))
-        .route(
-            "/admin/users/{id}/password-link",
-            web::post().to(users::password_link),
-        )
         .route(
             "/admin/users/{id}/transfer",
             web::post().to(users::transfer),
-        );
+        )
+        // disable, enable, password-link
+        .route("/admin/users/{id}/{action}", web::post().to(users::button));
 }
 
 /// The tenant of an admin; everyone else is refused.

@@ -175,43 +175,36 @@ pub async fn change_role(
     Ok(see_other("/admin/users?done=role"))
 }
 
-pub async fn disable(
+/// The buttons of a row: disable, enable, or mail a password link.
+pub async fn button(
     state: web::Data<AppState>,
     current: CurrentUser,
     client: ClientInfo,
-    id: web::Path<String>,
+    path: web::Path<(String, String)>,
     _form: CsrfForm<ButtonForm>,
 ) -> Result<HttpResponse, AppError> {
     let tenant = admin_tenant(&current)?;
+    let (id, action) = path.into_inner();
+    if !["disable", "enable", "password-link"].contains(&action.as_str()) {
+        return Err(AppError::NotFound);
+    }
     let target = manage::colleague(&state.db, tenant, &id).await?;
-    manage::set_disabled(&state.db, &current.user, &target, true, &client).await?;
-    Ok(see_other("/admin/users?done=disabled"))
-}
-
-pub async fn enable(
-    state: web::Data<AppState>,
-    current: CurrentUser,
-    client: ClientInfo,
-    id: web::Path<String>,
-    _form: CsrfForm<ButtonForm>,
-) -> Result<HttpResponse, AppError> {
-    let tenant = admin_tenant(&current)?;
-    let target = manage::colleague(&state.db, tenant, &id).await?;
-    manage::set_disabled(&state.db, &current.user, &target, false, &client).await?;
-    Ok(see_other("/admin/users?done=enabled"))
-}
-
-pub async fn password_link(
-    state: web::Data<AppState>,
-    current: CurrentUser,
-    client: ClientInfo,
-    id: web::Path<String>,
-    _form: CsrfForm<ButtonForm>,
-) -> Result<HttpResponse, AppError> {
-    let tenant = admin_tenant(&current)?;
-    let target = manage::colleague(&state.db, tenant, &id).await?;
-    manage::send_password_link(&state.db, &state.settings, &current.user, &target, &client).await?;
-    Ok(see_other("/admin/users?done=link"))
+    let me = &current.user;
+    let done = match action.as_str() {
+        "disable" => {
+            manage::set_disabled(&state.db, me, &target, true, &client).await?;
+            "disabled"
+        }
+        "enable" => {
+            manage::set_disabled(&state.db, me, &target, false, &client).await?;
+            "enabled"
+        }
+        _ => {
+            manage::send_password_link(&state.db, &state.settings, me, &target, &client).await?;
+            "link"
+        }
+    };
+    Ok(see_other(&format!("/admin/users?done={done}")))
 }
 
 #[derive(Deserialize)]
