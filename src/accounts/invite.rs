@@ -49,6 +49,7 @@ pub struct Inviter<'a> {
 }
 
 impl<'a> Inviter<'a> {
+    /// A person on a page: a tenant admin, or the operator giving a tenant its first admin.
     pub fn admin(admin: &'a User, client: &'a ClientInfo) -> Inviter<'a> {
         Inviter {
             actor: Actor::user(admin),

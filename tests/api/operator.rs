@@ -709,3 +709,78 @@ async fn the_admin_home_page_shows_storage_against_the_quota() {
     let html = get_as(&app, &clerk, "/").await.text().await.unwrap();
     assert!(!html.contains("MiB"), "{html}");
 }
+
+#[tokio::test]
+async fn the_operator_invites_a_tenants_first_admin_without_any_access_to_the_tenant() {
+    let app = spawn_app().await;
+    let op = operator_client(&app).await;
+    let tenant = bote::db::tenants::create(
+        &app.db,
+        &bote::domain::slug::TenantSlug::parse("musterhausen").unwrap(),
+        "Musterhausen",
+        "de",
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let path = format!("/operator/tenants/{}/invite-admin", tenant.id);
+    let res = post_as(
+        &app,
+        &op,
+        &path,
+        &[("email", "chefin@musterhausen.example"), ("name", "Chefin")],
+    )
+    .await;
+    assert_eq!(res.status().as_u16(), 303);
+    let (role, tenant_id, hash): (String, Option<String>, Option<String>) = sqlx::query_as(
+        "SELECT role, tenant_id, password_hash FROM users WHERE email = 'chefin@musterhausen.example'",
+    )
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        (role.as_str(), tenant_id.as_deref()),
+        ("admin", Some(tenant.id.as_str()))
+    );
+    assert!(hash.is_none(), "the admin chooses the password");
+    let mails: Vec<(String, String)> =
+        sqlx::query_as("SELECT recipient, kind FROM outbox WHERE tenant_id = $1")
+            .bind(&tenant.id)
+            .fetch_all(&app.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        mails,
+        vec![(
+            "chefin@musterhausen.example".to_string(),
+            "invitation".to_string()
+        )]
+    );
+    // Bad input and unknown tenants change nothing; nobody else may do it.
+    let res = post_as(&app, &op, &path, &[("email", "kaputt"), ("name", "X")]).await;
+    assert_eq!(res.status().as_u16(), 400);
+    let unknown = format!("/operator/tenants/{}/invite-admin", uuid::Uuid::new_v4());
+    let res = post_as(
+        &app,
+        &op,
+        &unknown,
+        &[("email", "x@y.example"), ("name", "X")],
+    )
+    .await;
+    assert_eq!(res.status().as_u16(), 404);
+    let admin = spawn_client_signed_in(&app, "admin@stadt.example", Role::Admin).await;
+    let res = post_as(
+        &app,
+        &admin,
+        &path,
+        &[("email", "y@y.example"), ("name", "Y")],
+    )
+    .await;
+    assert_eq!(res.status().as_u16(), 403);
+    let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE tenant_id = $1")
+        .bind(&tenant.id)
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(users, 1);
+}

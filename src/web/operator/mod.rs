@@ -25,6 +25,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             "/operator/tenants/{id}/quota",
             web::post().to(tenants::set_quota),
+        )
+        .route(
+            "/operator/tenants/{id}/invite-admin",
+            web::post().to(tenants::invite_admin),
         );
 }
 

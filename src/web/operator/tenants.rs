@@ -61,6 +61,7 @@ fn notice_of(flash: &Flash) -> Option<&'static str> {
         "resumed" => Some("operator.done_resumed"),
         "quota" => Some("operator.done_quota"),
         "unchanged" => Some("operator.done_unchanged"),
+        "invited" => Some("operator.done_invited"),
         _ => None,
     }
 }
@@ -245,4 +246,45 @@ pub async fn set_quota(
     } else {
         "/operator?done=unchanged"
     }))
+}
+
+#[derive(Deserialize)]
+pub struct InviteAdminForm {
+    csrf_token: String,
+    email: String,
+    name: String,
+}
+
+impl CsrfProtected for InviteAdminForm {
+    fn csrf_token(&self) -> &str {
+        &self.csrf_token
+    }
+}
+
+/// Gives a tenant an administrator by invitation (a new municipality's first admin); the
+/// operator never learns the password and gets no access to the tenant.
+pub async fn invite_admin(
+    state: web::Data<AppState>,
+    current: CurrentUser,
+    client: ClientInfo,
+    id: web::Path<String>,
+    form: CsrfForm<InviteAdminForm>,
+) -> Result<HttpResponse, AppError> {
+    use crate::accounts::invite::{self, Invitation, Inviter};
+    let operator = operator_only(&current)?;
+    let tenant = tenant_of(&state, &id).await?;
+    invite::invite(
+        &state.db,
+        &state.settings,
+        Inviter::admin(operator, &client),
+        &tenant.id,
+        &Invitation {
+            email: &form.0.email,
+            display_name: &form.0.name,
+            role: "admin",
+            language: "",
+        },
+    )
+    .await?;
+    Ok(see_other("/operator?done=invited"))
 }
