@@ -25,19 +25,31 @@ pub struct ApiCaller {
     pub token_id: String,
 }
 
-/// Makes a new token and returns it; only its hash is stored.
+/// Makes a new token and returns it; only its hash is stored (`bote token create`).
 pub async fn issue(state_db: &crate::db::Db, user: &User, name: &str) -> anyhow::Result<String> {
+    issue_as(state_db, user, name, Actor::System, None).await
+}
+
+/// Makes a new token for `user`, recorded with who asked for it (the account itself on its
+/// tokens page, or the command line).
+pub async fn issue_as(
+    db: &crate::db::Db,
+    user: &User,
+    name: &str,
+    actor: Actor,
+    client: Option<&ClientInfo>,
+) -> anyhow::Result<String> {
     let token = format!("{PREFIX}{}", random_token());
-    let id = api_tokens::create(state_db, &user.id, name, &secret_hash(&token)).await?;
-    audit::record(
-        state_db,
-        AuditEvent::new("token.created", Outcome::Success, Actor::System)
-            .tenant(user.tenant_id.as_deref())
-            .detail("token_id", id)
-            .detail("token_name", name)
-            .detail("user", user.email.clone()),
-    )
-    .await?;
+    let id = api_tokens::create(db, &user.id, name, &secret_hash(&token)).await?;
+    let mut e = AuditEvent::new("token.created", Outcome::Success, actor)
+        .tenant(user.tenant_id.as_deref())
+        .detail("token_id", id)
+        .detail("token_name", name)
+        .detail("user", user.email.clone());
+    if let Some(c) = client {
+        e = e.client(c);
+    }
+    audit::record(db, e).await?;
     Ok(token)
 }
 

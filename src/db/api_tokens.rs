@@ -61,6 +61,28 @@ pub async fn mark_used(db: &Db, token_id: &str) -> sqlx::Result<()> {
     Ok(())
 }
 
+/// A token as its owner sees it (never the token itself).
+#[derive(Debug, Clone, FromRow)]
+pub struct TokenInfo {
+    pub id: String,
+    pub name: String,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+/// The account's tokens, newest first.
+pub async fn of_user(db: &Db, user_id: &str) -> sqlx::Result<Vec<TokenInfo>> {
+    sqlx::query_as(
+        "SELECT id, name, created_at, last_used_at, revoked_at FROM api_tokens
+         WHERE user_id = $1 ORDER BY created_at DESC",
+    )
+    .bind(user_id)
+    .fetch_all(&db.pool)
+    .await
+}
+
+/// Revokes one of the account's own tokens; false for another account's or an unknown id.
 pub async fn revoke(db: &Db, user_id: &str, token_id: &str) -> sqlx::Result<bool> {
     let done = sqlx::query(
         "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL",

@@ -60,3 +60,63 @@ async fn session_cookie_does_not_authenticate_the_api() {
     app.signed_in("anna@stadt.example", Role::Staff).await;
     assert_eq!(app.get("/api/v1/me").await.status().as_u16(), 401);
 }
+
+#[tokio::test]
+async fn staff_make_and_revoke_their_own_tokens_on_the_page() {
+    let app = crate::helpers::spawn_app().await;
+    app.signed_in("clerk@stadt.example", bote::domain::role::Role::Staff)
+        .await;
+    let res = app
+        .post_form("/account/tokens", &[("name", "Scanner-Skript")])
+        .await;
+    assert_eq!(res.status().as_u16(), 200);
+    let html = res.text().await.unwrap();
+    let start = html
+        .find("id=\"new-token\" type=\"text\" readonly value=\"")
+        .unwrap()
+        + 43;
+    let token = &html[start..start + html[start..].find('"').unwrap()];
+    assert!(token.starts_with("bote_"), "{token}");
+    assert_eq!(
+        app.api_get(token, "/api/v1/me").await.status().as_u16(),
+        200
+    );
+    // The list never shows the token again.
+    let list = app.get("/account/tokens").await.text().await.unwrap();
+    assert!(list.contains("Scanner-Skript") && !list.contains(token));
+    let (id,): (String,) =
+        sqlx::query_as("SELECT id FROM api_tokens WHERE name = 'Scanner-Skript'")
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
+
+    // Another account cannot revoke it (its id does not exist for them).
+    let other = crate::helpers::spawn_app_client_as(
+        &app,
+        "other@stadt.example",
+        bote::domain::role::Role::Admin,
+    )
+    .await;
+    let res = other
+        .post_form(&format!("/account/tokens/{id}/revoke"), &[])
+        .await;
+    assert_eq!(res.status().as_u16(), 404);
+    assert_eq!(
+        app.api_get(token, "/api/v1/me").await.status().as_u16(),
+        200
+    );
+
+    let res = app
+        .post_form(&format!("/account/tokens/{id}/revoke"), &[])
+        .await;
+    assert_eq!(res.status().as_u16(), 303);
+    assert_eq!(
+        app.api_get(token, "/api/v1/me").await.status().as_u16(),
+        401
+    );
+    let res = app.post_form("/account/tokens", &[("name", "")]).await;
+    assert_eq!(res.status().as_u16(), 400);
+    let actions = app.audit_actions().await;
+    assert!(actions.contains(&("token.created".into(), "success".into())));
+    assert!(actions.contains(&("token.revoked".into(), "success".into())));
+}

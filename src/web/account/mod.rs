@@ -2,6 +2,7 @@
 //! of an invitation or reset that sets a new one.
 
 pub mod password;
+pub mod tokens;
 
 use actix_web::web;
 
@@ -12,5 +13,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             "/password/set/{token}",
             web::post().to(password::set_submit),
+        )
+        .route("/account/tokens", web::get().to(tokens::list))
+        .route("/account/tokens", web::post().to(tokens::create))
+        .route(
+            "/account/tokens/{id}/revoke",
+            web::post().to(tokens::revoke),
         );
 }
