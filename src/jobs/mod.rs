@@ -27,9 +27,18 @@ pub fn spawn_all(db: Db, settings: Settings, store: BlobStore, scanner: Scanner,
     tokio::spawn(scan_retry::run(
         db.clone(),
         store.clone(),
-        scanner,
+        scanner.clone(),
         settings.clone(),
     ));
+    if let Some(interval) = settings.rescan_interval {
+        tokio::spawn(rescan::run(
+            db.clone(),
+            store.clone(),
+            scanner,
+            settings.clone(),
+            interval,
+        ));
+    }
     tokio::spawn(download_notices::run(db.clone(), settings.clone()));
     tokio::spawn(expiry_reminders::run(db.clone(), settings.clone()));
     tokio::spawn(sessions::run(db.clone(), settings));

@@ -3,6 +3,7 @@
 mod accounts;
 mod api_tokens;
 mod audit;
+mod audit_catalogue;
 mod audit_search;
 mod cli;
 mod data_protection;
