@@ -369,6 +369,22 @@ async fn an_unknown_token_is_refused(app: &TestApp) {
     assert_eq!(status(&res), 401);
 }
 
+/// `token.created` by an account and `token.revoked`: the *API tokens* page.
+async fn a_token_is_made_and_revoked_on_the_page(staff: &TestApp) {
+    let res = staff
+        .post_form("/account/tokens", &[("name", "Auf der Seite")])
+        .await;
+    assert_eq!(status(&res), 200);
+    let id: String = sqlx::query_scalar("SELECT id FROM api_tokens WHERE name = 'Auf der Seite'")
+        .fetch_one(&staff.db.pool)
+        .await
+        .unwrap();
+    let res = staff
+        .post_form(&format!("/account/tokens/{id}/revoke"), &[])
+        .await;
+    assert_eq!(status(&res), 303);
+}
+
 /// `user.invited`, `user.role_changed`, `user.disabled`, `user.enabled`,
 /// `user.password_link_sent`, `user.links_transferred`, `link.owner_changed`: the admin's user
 /// list.
@@ -856,6 +872,7 @@ async fn every_action_in_the_catalogue_leaves_a_record() {
     the_operator_manages_tenants(&app).await;
     let staff = app.another_browser();
     assert_eq!(status(&staff.login(&clerk, PASSWORD).await), 303);
+    a_token_is_made_and_revoked_on_the_page(&staff).await;
     a_download_link_from_the_pages_to_a_partner(&app, &staff).await;
     wrong_passwords_lock_a_link(&app, &token).await;
     held_files_are_released_or_deleted(&app, &token).await;
