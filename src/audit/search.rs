@@ -396,42 +396,42 @@ pub fn export(
     filter: Filter,
     format: Format,
 ) -> impl Stream<Item = std::io::Result<Bytes>> + 'static {
+    type Batch = tokio::task::JoinHandle<sqlx::Result<Vec<AuditRow>>>;
+    // The next batch is read while the current one is written out.
+    fn read_after(db: &Db, chain: &str, filter: &Filter, cursor: Option<i64>) -> Batch {
+        let (db, chain, filter) = (db.clone(), chain.to_string(), filter.clone());
+        tokio::spawn(async move { fetch(&db, &chain, &filter, cursor, false, EXPORT_BATCH).await })
+    }
     struct State {
         db: Db,
         chain: String,
         filter: Filter,
-        cursor: Option<i64>,
+        next: Option<Batch>,
         header_sent: bool,
-        done: bool,
     }
     let start = State {
+        next: Some(read_after(&db, &chain, &filter, None)),
         db,
         chain,
         filter,
-        cursor: None,
         header_sent: false,
-        done: false,
     };
     futures_util::stream::unfold(start, move |mut s| async move {
-        if s.done {
-            return None;
-        }
+        let batch = s.next.take()?;
         let mut out = String::new();
         if !s.header_sent && format == Format::Csv {
             out.push_str(CSV_HEADER);
         }
         s.header_sent = true;
-        let rows = match fetch(&s.db, &s.chain, &s.filter, s.cursor, false, EXPORT_BATCH).await {
-            Ok(rows) => rows,
-            Err(e) => {
-                s.done = true;
-                return Some((Err(std::io::Error::other(e)), s));
-            }
+        let rows = match batch.await {
+            Ok(Ok(rows)) => rows,
+            Ok(Err(e)) => return Some((Err(std::io::Error::other(e)), s)),
+            Err(e) => return Some((Err(std::io::Error::other(e)), s)),
         };
-        if (rows.len() as i64) < EXPORT_BATCH {
-            s.done = true;
+        if rows.len() as i64 == EXPORT_BATCH {
+            let cursor = rows.last().map(|r| r.seq);
+            s.next = Some(read_after(&s.db, &s.chain, &s.filter, cursor));
         }
-        s.cursor = rows.last().map(|r| r.seq).or(s.cursor);
         for r in &rows {
             match format {
                 Format::Csv => csv_line(r, &mut out),

@@ -114,6 +114,61 @@ async fn signed_off(db: &Db, chain: &str, seq: i64, hash: &str) -> sqlx::Result<
     }))
 }
 
+/// One page of a chain after `after`, in order.
+async fn page(db: Db, chain: String, after: i64) -> sqlx::Result<Vec<Row>> {
+    sqlx::query_as(
+        "SELECT id, chain, seq, tenant_id, occurred_at, actor_kind, actor_user_id, actor_label,
+                client_addr, user_agent, action, outcome, link_id, file_id, reason, details,
+                prev_hash, hash
+         FROM audit_events WHERE chain = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+    )
+    .bind(chain)
+    .bind(after)
+    .bind(PAGE)
+    .fetch_all(&db.pool)
+    .await
+}
+
+/// Whether each record hashes to its stored hash, computed on every core.
+fn hashes_match(rows: &[Row]) -> Vec<bool> {
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let chunk = rows.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let parts: Vec<_> = rows
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || part.iter().map(record_intact).collect::<Vec<_>>()))
+            .collect();
+        parts
+            .into_iter()
+            .flat_map(|p| p.join().expect("hashing does not panic"))
+            .collect()
+    })
+}
+
+fn record_intact(r: &Row) -> bool {
+    CanonicalRecord {
+        chain: &r.chain,
+        seq: r.seq,
+        id: &r.id,
+        tenant_id: r.tenant_id.as_deref(),
+        occurred_at: r.occurred_at,
+        actor_kind: &r.actor_kind,
+        actor_user_id: r.actor_user_id.as_deref(),
+        actor_label: r.actor_label.as_deref(),
+        client_addr: r.client_addr.as_deref(),
+        user_agent: r.user_agent.as_deref(),
+        action: &r.action,
+        outcome: &r.outcome,
+        link_id: r.link_id.as_deref(),
+        file_id: r.file_id.as_deref(),
+        reason: r.reason.as_deref(),
+        details: &r.details,
+        prev_hash: &r.prev_hash,
+    }
+    .hash()
+        == r.hash
+}
+
 async fn verify_chain(
     db: &Db,
     chain: &str,
@@ -147,69 +202,59 @@ async fn verify_chain(
             )));
         }
     }
-    let mut after = expected_seq - 1;
-    loop {
-        let rows: Vec<Row> = sqlx::query_as(
-            "SELECT id, chain, seq, tenant_id, occurred_at, actor_kind, actor_user_id, actor_label,
-                    client_addr, user_agent, action, outcome, link_id, file_id, reason, details,
-                    prev_hash, hash
-             FROM audit_events WHERE chain = $1 AND seq > $2 ORDER BY seq LIMIT $3",
-        )
-        .bind(chain)
-        .bind(after)
-        .bind(PAGE)
-        .fetch_all(&db.pool)
-        .await?;
-        let done = (rows.len() as i64) < PAGE;
-        for r in rows {
+    // The next page is read while the current one is hashed, and a page's hashes are computed
+    // on all cores (each record's hash depends only on its own fields, its stored prev_hash
+    // among them); the links between records are then checked in order.
+    let mut pending = Some(tokio::spawn(page(
+        db.clone(),
+        chain.to_string(),
+        expected_seq - 1,
+    )));
+    while let Some(fetch) = pending.take() {
+        let rows = fetch
+            .await
+            .map_err(|e| sqlx::Error::Protocol(format!("audit page task: {e}")))??;
+        if rows.len() as i64 == PAGE {
+            let after = rows.last().map_or(0, |r| r.seq);
+            pending = Some(tokio::spawn(page(db.clone(), chain.to_string(), after)));
+        }
+        let (rows, intact) = tokio::task::spawn_blocking(move || {
+            let intact = hashes_match(&rows);
+            (rows, intact)
+        })
+        .await
+        .map_err(|e| sqlx::Error::Protocol(format!("audit hash task: {e}")))?;
+        for (r, intact) in rows.into_iter().zip(intact) {
             *counted += 1;
-            if r.seq != expected_seq {
-                return Ok(Some(brk(
+            let found = if r.seq != expected_seq {
+                Some(brk(
                     expected_seq,
                     None,
                     &format!("missing (next record present is {})", r.seq),
-                )));
-            }
-            if r.prev_hash != prev_hash {
-                return Ok(Some(brk(
+                ))
+            } else if r.prev_hash != prev_hash {
+                Some(brk(
                     r.seq,
                     Some(&r.id),
                     "does not follow the record before it (deleted, inserted or reordered)",
-                )));
-            }
-            let computed = CanonicalRecord {
-                chain: &r.chain,
-                seq: r.seq,
-                id: &r.id,
-                tenant_id: r.tenant_id.as_deref(),
-                occurred_at: r.occurred_at,
-                actor_kind: &r.actor_kind,
-                actor_user_id: r.actor_user_id.as_deref(),
-                actor_label: r.actor_label.as_deref(),
-                client_addr: r.client_addr.as_deref(),
-                user_agent: r.user_agent.as_deref(),
-                action: &r.action,
-                outcome: &r.outcome,
-                link_id: r.link_id.as_deref(),
-                file_id: r.file_id.as_deref(),
-                reason: r.reason.as_deref(),
-                details: &r.details,
-                prev_hash: &r.prev_hash,
-            }
-            .hash();
-            if computed != r.hash {
-                return Ok(Some(brk(
+                ))
+            } else if !intact {
+                Some(brk(
                     r.seq,
                     Some(&r.id),
                     "altered (its content does not match its hash)",
-                )));
+                ))
+            } else {
+                None
+            };
+            if found.is_some() {
+                if let Some(next) = pending.take() {
+                    next.abort();
+                }
+                return Ok(found);
             }
             prev_hash = r.hash;
             expected_seq += 1;
-            after = r.seq;
-        }
-        if done {
-            break;
         }
     }
     if expected_seq - 1 != last_seq || prev_hash != last_hash {
