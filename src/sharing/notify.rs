@@ -44,6 +44,22 @@ async fn owner(conn: &mut sqlx::AnyConnection, link: &Link) -> sqlx::Result<Opti
     .await
 }
 
+/// Queues one notice to the link's owner (enabled accounts only), in the owner's language.
+async fn to_owner(
+    conn: &mut sqlx::AnyConnection,
+    link: &Link,
+    kind: &'static str,
+    notice: impl FnOnce(crate::i18n::Lang) -> messages::Notice,
+) -> sqlx::Result<()> {
+    let (tenant_name, tenant_lang) = tenant(conn, &link.tenant_id).await?;
+    if let Some(owner) = owner(conn, link).await? {
+        let lang = messages::lang_of(&owner, &tenant_lang);
+        let mail = notice(lang).into_mail(kind, Some(&link.tenant_id), &tenant_name, &owner.email);
+        mail::enqueue(conn, &mail).await?;
+    }
+    Ok(())
+}
+
 /// The owner hears that their link was locked after repeated wrong passwords.
 pub async fn link_locked(
     conn: &mut sqlx::AnyConnection,
@@ -51,18 +67,10 @@ pub async fn link_locked(
     link_id: &str,
 ) -> sqlx::Result<()> {
     let link = link(conn, link_id).await?;
-    let (tenant_name, tenant_lang) = tenant(conn, &link.tenant_id).await?;
-    if let Some(owner) = owner(conn, &link).await? {
-        let lang = messages::lang_of(&owner, &tenant_lang);
-        let mail = messages::link_locked(settings, lang, &link).into_mail(
-            "link_locked",
-            Some(&link.tenant_id),
-            &tenant_name,
-            &owner.email,
-        );
-        mail::enqueue(conn, &mail).await?;
-    }
-    Ok(())
+    to_owner(conn, &link, "link_locked", |lang| {
+        messages::link_locked(settings, lang, &link)
+    })
+    .await
 }
 
 /// Owner and admins hear of a file that was rejected as infected or held as unscannable.
@@ -110,18 +118,10 @@ pub async fn files_received(
     .bind(submission_id)
     .fetch_all(&mut *conn)
     .await?;
-    let (tenant_name, tenant_lang) = tenant(conn, &link.tenant_id).await?;
-    if let Some(owner) = owner(conn, &link).await? {
-        let lang = messages::lang_of(&owner, &tenant_lang);
-        let mail = messages::files_received(settings, lang, &link, &sender, &files).into_mail(
-            "files_received",
-            Some(&link.tenant_id),
-            &tenant_name,
-            &owner.email,
-        );
-        mail::enqueue(conn, &mail).await?;
-    }
-    Ok(())
+    to_owner(conn, &link, "files_received", |lang| {
+        messages::files_received(settings, lang, &link, &sender, &files)
+    })
+    .await
 }
 
 /// Transfers read for one notice at most; a larger batch goes on in the next one.
@@ -170,18 +170,10 @@ pub async fn downloads(
     if records.is_empty() {
         return Ok(());
     }
-    let (tenant_name, tenant_lang) = tenant(conn, &link.tenant_id).await?;
-    if let Some(owner) = owner(conn, &link).await? {
-        let lang = messages::lang_of(&owner, &tenant_lang);
-        let mail = messages::downloads(settings, lang, &link, &records).into_mail(
-            "link_downloaded",
-            Some(&link.tenant_id),
-            &tenant_name,
-            &owner.email,
-        );
-        mail::enqueue(conn, &mail).await?;
-    }
-    Ok(())
+    to_owner(conn, &link, "link_downloaded", |lang| {
+        messages::downloads(settings, lang, &link, &records)
+    })
+    .await
 }
 
 /// The owner is reminded that their link expires soon. Call with the reminder claimed
@@ -192,16 +184,8 @@ pub async fn expiry_reminder(
     link_id: &str,
 ) -> sqlx::Result<()> {
     let link = link(conn, link_id).await?;
-    let (tenant_name, tenant_lang) = tenant(conn, &link.tenant_id).await?;
-    if let Some(owner) = owner(conn, &link).await? {
-        let lang = messages::lang_of(&owner, &tenant_lang);
-        let mail = messages::expiry_reminder(settings, lang, &link).into_mail(
-            "link_expiry_reminder",
-            Some(&link.tenant_id),
-            &tenant_name,
-            &owner.email,
-        );
-        mail::enqueue(conn, &mail).await?;
-    }
-    Ok(())
+    to_owner(conn, &link, "link_expiry_reminder", |lang| {
+        messages::expiry_reminder(settings, lang, &link)
+    })
+    .await
 }

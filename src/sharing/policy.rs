@@ -33,6 +33,8 @@ pub struct LinkPolicy {
     pub staff_upload_links: bool,
     pub audit_retention_days: i64,
     pub client_address_mode: String,
+    /// Set by the operator, not by the tenant's admins (`None`: unlimited).
+    pub storage_quota_bytes: Option<i64>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -51,6 +53,7 @@ struct Row {
     staff_upload_links: i64,
     audit_retention_days: i64,
     client_address_mode: String,
+    storage_quota_bytes: Option<i64>,
 }
 
 pub async fn for_tenant(db: &Db, tenant_id: &str) -> sqlx::Result<LinkPolicy> {
@@ -58,7 +61,7 @@ pub async fn for_tenant(db: &Db, tenant_id: &str) -> sqlx::Result<LinkPolicy> {
         "SELECT link_default_days, link_max_days, file_retention_days, unscannable_policy,
                 scanner_down_policy, link_password_required, link_password_min_len,
                 max_file_bytes, max_link_bytes, allowed_types, blocked_types, staff_upload_links,
-                audit_retention_days, client_address_mode
+                audit_retention_days, client_address_mode, storage_quota_bytes
          FROM tenants WHERE id = $1",
     )
     .bind(tenant_id)
@@ -79,6 +82,7 @@ pub async fn for_tenant(db: &Db, tenant_id: &str) -> sqlx::Result<LinkPolicy> {
         staff_upload_links: r.staff_upload_links != 0,
         audit_retention_days: r.audit_retention_days,
         client_address_mode: r.client_address_mode,
+        storage_quota_bytes: r.storage_quota_bytes,
     })
 }
 

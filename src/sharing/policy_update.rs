@@ -131,6 +131,7 @@ fn merged(current: &LinkPolicy, c: &PolicyChange) -> LinkPolicy {
             .client_addresses
             .clone()
             .unwrap_or(current.client_address_mode.clone()),
+        storage_quota_bytes: current.storage_quota_bytes,
     }
 }
 

@@ -8,7 +8,7 @@
 //! per-file limit bounds each file, and holding reservations for streams that may never finish
 //! would cost more than it saves.
 
-use crate::db::{tenants, usage, Db};
+use crate::db::{usage, Db};
 
 /// Bytes a tenant may still store in this request; `None`: no quota.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,12 +17,13 @@ pub struct StorageRoom {
 }
 
 impl StorageRoom {
-    /// What the tenant's quota leaves now (one read of the quota, one sum over its files when
-    /// there is a quota).
-    pub async fn of_tenant(db: &Db, tenant_id: &str) -> sqlx::Result<StorageRoom> {
-        let quota = tenants::by_id(db, tenant_id)
-            .await?
-            .and_then(|t| t.storage_quota_bytes);
+    /// What the tenant's quota (as read with its policy) leaves now: one sum over its files
+    /// when there is a quota.
+    pub async fn of_tenant(
+        db: &Db,
+        tenant_id: &str,
+        quota: Option<i64>,
+    ) -> sqlx::Result<StorageRoom> {
         let Some(quota) = quota else {
             return Ok(StorageRoom { left: None });
         };

@@ -40,28 +40,11 @@ async fn set_password(app: &TestApp, token: &str, pw: &str, confirm: &str) -> re
         .unwrap()
 }
 
+/// A sign-in attempt from a fresh browser.
 async fn login_status(app: &TestApp, email: &str, pw: &str) -> u16 {
-    let browser = new_client();
-    let html = browser
-        .get(app.url("/login"))
-        .send()
+    app.another_browser()
+        .login(email, pw)
         .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let csrf = extract_csrf(&html).unwrap();
-    browser
-        .post(app.url("/login"))
-        .headers(app.origin_header())
-        .form(&[
-            ("csrf_token", csrf.as_str()),
-            ("email", email),
-            ("password", pw),
-        ])
-        .send()
-        .await
-        .unwrap()
         .status()
         .as_u16()
 }

@@ -377,30 +377,7 @@ impl TestApp {
 
 /// A second browser, signed in as a new account of the default tenant.
 pub async fn spawn_client_signed_in(app: &TestApp, email: &str, role: Role) -> reqwest::Client {
-    app.create_user(email, role).await;
-    let client = new_client();
-    let html = client
-        .get(app.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let token = extract_csrf(&html).unwrap();
-    let res = client
-        .post(app.url("/login"))
-        .headers(app.origin_header())
-        .form(&[
-            ("csrf_token", token.as_str()),
-            ("email", email),
-            ("password", PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status().as_u16(), 303);
-    client
+    spawn_app_client_as(app, email, role).await.client
 }
 
 /// The EICAR test string, assembled at run time so the repository holds no "virus".

@@ -504,7 +504,8 @@ async fn upload(
     }
     let name = FileName::sanitize(&query.name);
     let policy = policy::for_tenant(&state.db, &link.tenant_id).await?;
-    let room = StorageRoom::of_tenant(&state.db, &link.tenant_id).await?;
+    let room =
+        StorageRoom::of_tenant(&state.db, &link.tenant_id, policy.storage_quota_bytes).await?;
     let limits = Limits {
         file: policy.file_limit(&state.settings),
         quota_left: room.left_after(0),

@@ -187,7 +187,8 @@ async fn read_submission(
 ) -> Result<(Sender, Vec<Incoming>), ReceiveError> {
     let policy = crate::sharing::policy::for_tenant(&state.db, &link.tenant_id).await?;
     let budget = Budget::of(link, policy.file_limit(&state.settings));
-    let room = StorageRoom::of_tenant(&state.db, &link.tenant_id).await?;
+    let room =
+        StorageRoom::of_tenant(&state.db, &link.tenant_id, policy.storage_quota_bytes).await?;
     let needs_csrf = csrf::from_cookie(req).is_some();
     let require_identity = link.require_identity == 1;
     let mut fields = Fields::default();

@@ -133,10 +133,9 @@ pub async fn submit(
     mut payload: Multipart,
 ) -> Result<HttpResponse, AppError> {
     let tenant_id = may_create(&current.user)?.to_string();
-    let file_limit = policy::for_tenant(&state.db, &tenant_id)
-        .await?
-        .file_limit(&state.settings);
-    let room = StorageRoom::of_tenant(&state.db, &tenant_id).await?;
+    let policy = policy::for_tenant(&state.db, &tenant_id).await?;
+    let file_limit = policy.file_limit(&state.settings);
+    let room = StorageRoom::of_tenant(&state.db, &tenant_id, policy.storage_quota_bytes).await?;
     let mut fields = Fields::default();
     let mut incoming: Vec<Incoming> = Vec::new();
     let result: Result<(), AppError> = async {

@@ -215,10 +215,10 @@ pub async fn add_files(
     if link.kind() != LinkKind::Download {
         return Err(AppError::Forbidden);
     }
-    let file_limit = policy::for_tenant(&state.db, &link.tenant_id)
-        .await?
-        .file_limit(&state.settings);
-    let room = StorageRoom::of_tenant(&state.db, &link.tenant_id).await?;
+    let policy = policy::for_tenant(&state.db, &link.tenant_id).await?;
+    let file_limit = policy.file_limit(&state.settings);
+    let room =
+        StorageRoom::of_tenant(&state.db, &link.tenant_id, policy.storage_quota_bytes).await?;
     let mut received: u64 = 0;
     let mut csrf_ok = false;
     while let Some(mut field) = payload
