@@ -4,6 +4,7 @@ pub mod chain;
 pub mod event;
 pub mod privacy;
 pub mod query;
+pub mod records;
 pub mod retention;
 pub mod search;
 pub mod verify;

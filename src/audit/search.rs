@@ -4,10 +4,11 @@
 
 use bytes::Bytes;
 use futures_util::Stream;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sqlx::FromRow;
 
+use super::records::{self, Bind, StoredRecord};
 use crate::db::users::User;
 use crate::db::Db;
 use crate::domain::role::Role;
@@ -193,11 +194,6 @@ pub struct AuditRow {
     pub hash: String,
 }
 
-enum Bind {
-    Text(String),
-    Int(i64),
-}
-
 /// The WHERE clause for a chain and filters, with its parameters in order (`$1` is the chain).
 fn conditions(chain: &str, f: &Filter) -> (String, Vec<Bind>) {
     let mut sql = String::from("chain = $1");
@@ -365,83 +361,130 @@ fn csv_line(r: &AuditRow, out: &mut String) {
     out.push('\n');
 }
 
-pub fn row_json(r: &AuditRow) -> serde_json::Value {
-    json!({
-        "seq": r.seq,
-        "id": r.id,
-        "time": rfc3339(r.occurred_at),
-        "actor_kind": r.actor_kind,
-        "actor_user_id": r.actor_user_id,
-        "actor": r.actor_label,
-        "client_addr": r.client_addr,
-        "user_agent": r.user_agent,
-        "action": r.action,
-        "outcome": r.outcome,
-        "link_id": r.link_id,
-        "file_id": r.file_id,
-        "reason": r.reason,
-        "details": serde_json::from_str::<serde_json::Value>(&r.details)
-            .unwrap_or(serde_json::Value::String(r.details.clone())),
-        "hash": r.hash,
-    })
+/// A record's details: the stored JSON as it is, or (in a record altered by hand) the text.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Details<'a> {
+    Json(&'a serde_json::value::RawValue),
+    Text(&'a str),
 }
 
-/// Rows fetched per query while exporting.
-const EXPORT_BATCH: i64 = 5000;
+/// One record as the API and the JSON Lines export show it.
+#[derive(Serialize)]
+struct JsonRecord<'a> {
+    seq: i64,
+    id: &'a str,
+    time: String,
+    actor_kind: &'a str,
+    actor_user_id: Option<&'a str>,
+    actor: Option<&'a str>,
+    client_addr: Option<&'a str>,
+    user_agent: Option<&'a str>,
+    action: &'a str,
+    outcome: &'a str,
+    link_id: Option<&'a str>,
+    file_id: Option<&'a str>,
+    reason: Option<&'a str>,
+    details: Details<'a>,
+    hash: &'a str,
+}
 
-/// The whole filtered record, oldest first, as CSV or JSON Lines, produced batch by batch.
+impl<'a> From<&'a AuditRow> for JsonRecord<'a> {
+    fn from(r: &'a AuditRow) -> Self {
+        JsonRecord {
+            seq: r.seq,
+            id: &r.id,
+            time: rfc3339(r.occurred_at),
+            actor_kind: &r.actor_kind,
+            actor_user_id: r.actor_user_id.as_deref(),
+            actor: r.actor_label.as_deref(),
+            client_addr: r.client_addr.as_deref(),
+            user_agent: r.user_agent.as_deref(),
+            action: &r.action,
+            outcome: &r.outcome,
+            link_id: r.link_id.as_deref(),
+            file_id: r.file_id.as_deref(),
+            reason: r.reason.as_deref(),
+            details: serde_json::from_str(&r.details)
+                .map_or(Details::Text(&r.details), Details::Json),
+            hash: &r.hash,
+        }
+    }
+}
+
+pub fn row_json(r: &AuditRow) -> serde_json::Value {
+    serde_json::to_value(JsonRecord::from(r)).unwrap_or_default()
+}
+
+fn json_line(r: &AuditRow, out: &mut Vec<u8>) {
+    // Writing into a Vec cannot fail, and every field serializes.
+    let _ = serde_json::to_writer(&mut *out, &JsonRecord::from(r));
+    out.push(b'\n');
+}
+
+impl From<StoredRecord> for AuditRow {
+    fn from(r: StoredRecord) -> Self {
+        AuditRow {
+            seq: r.seq,
+            id: r.id,
+            occurred_at: r.occurred_at,
+            actor_kind: r.actor_kind,
+            actor_user_id: r.actor_user_id,
+            actor_label: r.actor_label,
+            client_addr: r.client_addr,
+            user_agent: r.user_agent,
+            action: r.action,
+            outcome: r.outcome,
+            link_id: r.link_id,
+            file_id: r.file_id,
+            reason: r.reason,
+            details: r.details,
+            hash: r.hash,
+        }
+    }
+}
+
+/// One batch as CSV or JSON Lines (the CSV header before the first).
+fn render(rows: Vec<StoredRecord>, format: Format, header: bool) -> Bytes {
+    let mut out = Vec::with_capacity(rows.len() * 512);
+    if header && format == Format::Csv {
+        out.extend_from_slice(CSV_HEADER.as_bytes());
+    }
+    let mut line = String::new();
+    for r in rows.into_iter().map(AuditRow::from) {
+        match format {
+            Format::Csv => {
+                line.clear();
+                csv_line(&r, &mut line);
+                out.extend_from_slice(line.as_bytes());
+            }
+            Format::JsonLines => json_line(&r, &mut out),
+        }
+    }
+    Bytes::from(out)
+}
+
+/// The whole filtered record, oldest first, as CSV or JSON Lines, produced batch by batch: the
+/// next batch is read while the current one is written out, off the web worker's thread.
 pub fn export(
     db: Db,
     chain: String,
     filter: Filter,
     format: Format,
 ) -> impl Stream<Item = std::io::Result<Bytes>> + 'static {
-    type Batch = tokio::task::JoinHandle<sqlx::Result<Vec<AuditRow>>>;
-    // The next batch is read while the current one is written out.
-    fn read_after(db: &Db, chain: &str, filter: &Filter, cursor: Option<i64>) -> Batch {
-        let (db, chain, filter) = (db.clone(), chain.to_string(), filter.clone());
-        tokio::spawn(async move { fetch(&db, &chain, &filter, cursor, false, EXPORT_BATCH).await })
-    }
-    struct State {
-        db: Db,
-        chain: String,
-        filter: Filter,
-        next: Option<Batch>,
-        header_sent: bool,
-    }
-    let start = State {
-        next: Some(read_after(&db, &chain, &filter, None)),
-        db,
-        chain,
-        filter,
-        header_sent: false,
-    };
-    futures_util::stream::unfold(start, move |mut s| async move {
-        let batch = s.next.take()?;
-        let mut out = String::new();
-        if !s.header_sent && format == Format::Csv {
-            out.push_str(CSV_HEADER);
-        }
-        s.header_sent = true;
-        let rows = match batch.await {
-            Ok(Ok(rows)) => rows,
-            Ok(Err(e)) => return Some((Err(std::io::Error::other(e)), s)),
-            Err(e) => return Some((Err(std::io::Error::other(e)), s)),
+    let (conditions, binds) = conditions(&chain, &filter);
+    let batches = records::read(&db, conditions, binds);
+    futures_util::stream::unfold((batches, true), move |(mut batches, first)| async move {
+        let rendered = match batches.recv().await {
+            // An empty export still has its CSV header.
+            None if first && format == Format::Csv => Ok(Bytes::from_static(CSV_HEADER.as_bytes())),
+            None => return None,
+            Some(Err(e)) => Err(std::io::Error::other(format!("{e:#}"))),
+            Some(Ok(rows)) => tokio::task::spawn_blocking(move || render(rows, format, first))
+                .await
+                .map_err(std::io::Error::other),
         };
-        if rows.len() as i64 == EXPORT_BATCH {
-            let cursor = rows.last().map(|r| r.seq);
-            s.next = Some(read_after(&s.db, &s.chain, &s.filter, cursor));
-        }
-        for r in &rows {
-            match format {
-                Format::Csv => csv_line(r, &mut out),
-                Format::JsonLines => {
-                    out.push_str(&row_json(r).to_string());
-                    out.push('\n');
-                }
-            }
-        }
-        Some((Ok(Bytes::from(out)), s))
+        Some((rendered, (batches, false)))
     })
 }
 

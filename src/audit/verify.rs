@@ -2,32 +2,9 @@
 //! hash to its stored hash, and the last one must match the chain head. The first record that
 //! does not fit is named.
 
-use sqlx::FromRow;
-
 use super::chain::{CanonicalRecord, GENESIS};
+use super::records::{self, Bind, StoredRecord};
 use crate::db::Db;
-
-#[derive(Debug, FromRow)]
-struct Row {
-    id: String,
-    chain: String,
-    seq: i64,
-    tenant_id: Option<String>,
-    occurred_at: i64,
-    actor_kind: String,
-    actor_user_id: Option<String>,
-    actor_label: Option<String>,
-    client_addr: Option<String>,
-    user_agent: Option<String>,
-    action: String,
-    outcome: String,
-    link_id: Option<String>,
-    file_id: Option<String>,
-    reason: Option<String>,
-    details: String,
-    prev_hash: String,
-    hash: String,
-}
 
 /// What is wrong with a chain.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,8 +35,6 @@ pub struct Report {
     pub records: u64,
     pub breaks: Vec<Break>,
 }
-
-const PAGE: i64 = 5000;
 
 /// Verifies the given chains (all when `chains` is empty).
 pub async fn verify(db: &Db, only_chain: Option<&str>) -> sqlx::Result<Report> {
@@ -114,38 +89,7 @@ async fn signed_off(db: &Db, chain: &str, seq: i64, hash: &str) -> sqlx::Result<
     }))
 }
 
-/// One page of a chain after `after`, in order.
-async fn page(db: Db, chain: String, after: i64) -> sqlx::Result<Vec<Row>> {
-    sqlx::query_as(
-        "SELECT id, chain, seq, tenant_id, occurred_at, actor_kind, actor_user_id, actor_label,
-                client_addr, user_agent, action, outcome, link_id, file_id, reason, details,
-                prev_hash, hash
-         FROM audit_events WHERE chain = $1 AND seq > $2 ORDER BY seq LIMIT $3",
-    )
-    .bind(chain)
-    .bind(after)
-    .bind(PAGE)
-    .fetch_all(&db.pool)
-    .await
-}
-
-/// Whether each record hashes to its stored hash, computed on every core.
-fn hashes_match(rows: &[Row]) -> Vec<bool> {
-    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let chunk = rows.len().div_ceil(threads).max(1);
-    std::thread::scope(|scope| {
-        let parts: Vec<_> = rows
-            .chunks(chunk)
-            .map(|part| scope.spawn(move || part.iter().map(record_intact).collect::<Vec<_>>()))
-            .collect();
-        parts
-            .into_iter()
-            .flat_map(|p| p.join().expect("hashing does not panic"))
-            .collect()
-    })
-}
-
-fn record_intact(r: &Row) -> bool {
+fn record_intact(r: &StoredRecord) -> bool {
     CanonicalRecord {
         chain: &r.chain,
         seq: r.seq,
@@ -202,24 +146,18 @@ async fn verify_chain(
             )));
         }
     }
-    // The next page is read while the current one is hashed, and a page's hashes are computed
-    // on all cores (each record's hash depends only on its own fields, its stored prev_hash
-    // among them); the links between records are then checked in order.
-    let mut pending = Some(tokio::spawn(page(
-        db.clone(),
-        chain.to_string(),
-        expected_seq - 1,
-    )));
-    while let Some(fetch) = pending.take() {
-        let rows = fetch
-            .await
-            .map_err(|e| sqlx::Error::Protocol(format!("audit page task: {e}")))??;
-        if rows.len() as i64 == PAGE {
-            let after = rows.last().map_or(0, |r| r.seq);
-            pending = Some(tokio::spawn(page(db.clone(), chain.to_string(), after)));
-        }
+    // Records are read on one thread while the batch before is hashed on another (each
+    // record's hash depends only on its own fields, its stored prev_hash among them); the links
+    // between records are then checked in order.
+    let mut batches = records::read(
+        db,
+        "chain = $1 AND seq > $2".to_string(),
+        vec![Bind::Text(chain.to_string()), Bind::Int(expected_seq - 1)],
+    );
+    while let Some(rows) = batches.recv().await {
+        let rows = rows.map_err(|e| sqlx::Error::Protocol(format!("{e:#}")))?;
         let (rows, intact) = tokio::task::spawn_blocking(move || {
-            let intact = hashes_match(&rows);
+            let intact: Vec<bool> = rows.iter().map(record_intact).collect();
             (rows, intact)
         })
         .await
@@ -248,10 +186,7 @@ async fn verify_chain(
                 None
             };
             if found.is_some() {
-                if let Some(next) = pending.take() {
-                    next.abort();
-                }
-                return Ok(found);
+                return Ok(found); // dropping `batches` stops the reader
             }
             prev_hash = r.hash;
             expected_seq += 1;

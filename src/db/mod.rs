@@ -38,6 +38,9 @@ pub enum Backend {
 pub struct Db {
     pub pool: AnyPool,
     pub backend: Backend,
+    /// Bulk readers (the audit's verify and export) open their own connection from these.
+    url: std::sync::Arc<str>,
+    sqlite_file: Option<std::sync::Arc<std::path::Path>>,
 }
 
 impl Db {
@@ -71,7 +74,22 @@ impl Db {
                 .await
                 .context("cannot switch SQLite to WAL")?;
         }
-        Ok(Db { pool, backend })
+        Ok(Db {
+            pool,
+            backend,
+            url: url.into(),
+            sqlite_file: sqlite_path(url).map(Into::into),
+        })
+    }
+
+    /// The database URL as configured (with its password: never show it).
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The SQLite database file, when the backend is SQLite.
+    pub fn sqlite_file(&self) -> Option<&std::path::Path> {
+        self.sqlite_file.as_deref()
     }
 
     /// Applies every migration of this backend that has not run yet.
