@@ -51,8 +51,12 @@ pub async fn verify(db: &Db, only_chain: Option<&str>) -> sqlx::Result<Report> {
                 .await?
         }
     };
-    // Chains are independent: several are checked at once (one connection each).
+    // Chains are independent: several are checked at once (one connection each), the longest
+    // first and each next one as soon as a slot is free, so one big tenant runs alongside all
+    // the small ones instead of holding up the rest.
     use futures_util::{StreamExt, TryStreamExt};
+    let mut heads = heads;
+    heads.sort_by_key(|(_, last_seq, _)| std::cmp::Reverse(*last_seq));
     let parallel = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 8));
     let results: Vec<(u64, Option<Break>)> = futures_util::stream::iter(heads)
         .map(|(chain, last_seq, last_hash)| async move {
@@ -60,7 +64,7 @@ pub async fn verify(db: &Db, only_chain: Option<&str>) -> sqlx::Result<Report> {
             let brk = verify_chain(db, &chain, last_seq, &last_hash, &mut counted).await?;
             Ok::<_, sqlx::Error>((counted, brk))
         })
-        .buffered(parallel)
+        .buffer_unordered(parallel)
         .try_collect()
         .await?;
     let mut report = Report::default();
@@ -69,6 +73,7 @@ pub async fn verify(db: &Db, only_chain: Option<&str>) -> sqlx::Result<Report> {
         report.records += counted;
         report.breaks.extend(brk);
     }
+    report.breaks.sort_by(|a, b| a.chain.cmp(&b.chain));
     Ok(report)
 }
 
@@ -149,10 +154,16 @@ async fn verify_chain(
     // Records are read on one thread while the batch before is hashed on another (each
     // record's hash depends only on its own fields, its stored prev_hash among them); the links
     // between records are then checked in order.
+    // Only what the head covered when it was read: records appended since then belong to the
+    // next check, not to a break.
     let mut batches = records::read(
         db,
-        "chain = $1 AND seq > $2".to_string(),
-        vec![Bind::Text(chain.to_string()), Bind::Int(expected_seq - 1)],
+        "chain = $1 AND seq > $2 AND seq <= $3".to_string(),
+        vec![
+            Bind::Text(chain.to_string()),
+            Bind::Int(expected_seq - 1),
+            Bind::Int(last_seq),
+        ],
     );
     while let Some(rows) = batches.recv().await {
         let rows = rows.map_err(|e| sqlx::Error::Protocol(format!("{e:#}")))?;
@@ -197,6 +208,25 @@ async fn verify_chain(
             expected_seq,
             None,
             &format!("the chain ends at record {} but its head says {last_seq} (records removed at the end)", expected_seq - 1),
+        )));
+    }
+    // A record stored past the head was not appended through the chain. The highest stored
+    // number is read before the head: an append moves both in one transaction, so a head read
+    // later is never behind a record appended legitimately in between.
+    let stored: Option<i64> =
+        sqlx::query_scalar("SELECT MAX(seq) FROM audit_events WHERE chain = $1")
+            .bind(chain)
+            .fetch_one(&db.pool)
+            .await?;
+    let head: i64 = sqlx::query_scalar("SELECT last_seq FROM audit_chains WHERE chain = $1")
+        .bind(chain)
+        .fetch_one(&db.pool)
+        .await?;
+    if let Some(stored) = stored.filter(|s| *s > head) {
+        return Ok(Some(brk(
+            head + 1,
+            None,
+            &format!("records stored after the chain's head ({head}), up to {stored} (inserted outside the chain)"),
         )));
     }
     Ok(None)

@@ -98,6 +98,64 @@ async fn reordered_records_are_named() {
 }
 
 #[tokio::test]
+async fn record_inserted_after_the_head_is_named() {
+    let app = spawn_app().await;
+    let chain = activity(&app).await;
+    let last = *seqs(&app, &chain).await.last().unwrap();
+    // A copy of the newest record one number further on, the chain head left as it was.
+    sqlx::query(
+        "INSERT INTO audit_events (id, chain, seq, tenant_id, occurred_at, actor_kind,
+             actor_user_id, actor_label, client_addr, user_agent, action, outcome, link_id,
+             file_id, reason, details, prev_hash, hash)
+         SELECT 'forged-' || id, chain, seq + 1, tenant_id, occurred_at, actor_kind,
+             actor_user_id, actor_label, client_addr, user_agent, action, outcome, link_id,
+             file_id, reason, details, hash, hash
+         FROM audit_events WHERE chain = $1 AND seq = $2",
+    )
+    .bind(&chain)
+    .bind(last)
+    .execute(&app.db.pool)
+    .await
+    .unwrap();
+    let report = verify(&app.db, Some(&chain)).await.unwrap();
+    assert_eq!(report.breaks.len(), 1, "{:?}", report.breaks);
+    assert_eq!(report.breaks[0].seq, last + 1);
+    assert!(report.breaks[0].problem.contains("after the chain's head"));
+}
+
+#[tokio::test]
+async fn verifying_while_records_are_written_finds_no_break() {
+    use bote::audit::{chain, Actor, AuditEvent, Outcome};
+    let app = spawn_app().await;
+    let tenant = activity(&app).await;
+    let writer = {
+        let db = app.db.clone();
+        let tenant = tenant.clone();
+        tokio::spawn(async move {
+            for i in 0..300 {
+                let mut tx = db.pool.begin().await.unwrap();
+                let event = AuditEvent::new("link.opened", Outcome::Success, Actor::External)
+                    .tenant(Some(&tenant))
+                    .detail("n", i);
+                chain::append(&mut tx, &event).await.unwrap();
+                tx.commit().await.unwrap();
+            }
+        })
+    };
+    let mut checks = 0;
+    while !writer.is_finished() {
+        let report = verify(&app.db, Some(&tenant)).await.unwrap();
+        assert!(report.breaks.is_empty(), "{:?}", report.breaks);
+        checks += 1;
+    }
+    writer.await.unwrap();
+    assert!(checks > 1, "verification ran while records were written");
+    let report = verify(&app.db, Some(&tenant)).await.unwrap();
+    assert!(report.breaks.is_empty(), "{:?}", report.breaks);
+    assert!(report.records >= 300);
+}
+
+#[tokio::test]
 async fn concurrent_writers_keep_one_unbroken_chain() {
     let app = spawn_app().await;
     app.create_user("anna@stadt.example", Role::Staff).await;
