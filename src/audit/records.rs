@@ -11,7 +11,7 @@ use tokio::sync::mpsc;
 
 use crate::db::{Backend, Db};
 
-/// One stored record with every column, as it is hashed.
+/// One stored record with every column, as it is hashed, shown and exported.
 #[derive(Debug, Clone, FromRow)]
 pub struct StoredRecord {
     pub id: String,
@@ -34,7 +34,7 @@ pub struct StoredRecord {
     pub hash: String,
 }
 
-const COLUMNS: &str = "id, chain, seq, tenant_id, occurred_at, actor_kind, actor_user_id, \
+pub const COLUMNS: &str = "id, chain, seq, tenant_id, occurred_at, actor_kind, actor_user_id, \
      actor_label, client_addr, user_agent, action, outcome, link_id, file_id, reason, details, \
      prev_hash, hash";
 

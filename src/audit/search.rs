@@ -6,9 +6,8 @@ use bytes::Bytes;
 use futures_util::Stream;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use sqlx::FromRow;
 
-use super::records::{self, Bind, StoredRecord};
+use super::records::{self, Bind, StoredRecord, COLUMNS};
 use crate::db::users::User;
 use crate::db::Db;
 use crate::domain::role::Role;
@@ -174,26 +173,6 @@ impl Filter {
     }
 }
 
-/// One record as auditors see and export it.
-#[derive(Debug, Clone, FromRow)]
-pub struct AuditRow {
-    pub seq: i64,
-    pub id: String,
-    pub occurred_at: i64,
-    pub actor_kind: String,
-    pub actor_user_id: Option<String>,
-    pub actor_label: Option<String>,
-    pub client_addr: Option<String>,
-    pub user_agent: Option<String>,
-    pub action: String,
-    pub outcome: String,
-    pub link_id: Option<String>,
-    pub file_id: Option<String>,
-    pub reason: Option<String>,
-    pub details: String,
-    pub hash: String,
-}
-
 /// The WHERE clause for a chain and filters, with its parameters in order (`$1` is the chain).
 fn conditions(chain: &str, f: &Filter) -> (String, Vec<Bind>) {
     let mut sql = String::from("chain = $1");
@@ -234,9 +213,6 @@ fn conditions(chain: &str, f: &Filter) -> (String, Vec<Bind>) {
     (sql, binds)
 }
 
-const COLUMNS: &str = "seq, id, occurred_at, actor_kind, actor_user_id, actor_label, client_addr, \
-     user_agent, action, outcome, link_id, file_id, reason, details, hash";
-
 async fn fetch(
     db: &Db,
     chain: &str,
@@ -244,7 +220,7 @@ async fn fetch(
     cursor: Option<i64>,
     newest_first: bool,
     limit: i64,
-) -> sqlx::Result<Vec<AuditRow>> {
+) -> sqlx::Result<Vec<StoredRecord>> {
     let (mut sql, binds) = conditions(chain, f);
     let n = binds.len();
     if cursor.is_some() {
@@ -259,7 +235,7 @@ async fn fetch(
         "SELECT {COLUMNS} FROM audit_events WHERE {sql} ORDER BY seq {order} LIMIT {}",
         limit.clamp(1, 10_000)
     );
-    let mut q = sqlx::query_as::<_, AuditRow>(&query);
+    let mut q = sqlx::query_as::<_, StoredRecord>(&query);
     for b in binds {
         q = match b {
             Bind::Text(t) => q.bind(t),
@@ -279,7 +255,7 @@ pub async fn page(
     f: &Filter,
     before: Option<i64>,
     limit: i64,
-) -> sqlx::Result<Vec<AuditRow>> {
+) -> sqlx::Result<Vec<StoredRecord>> {
     fetch(db, chain, f, before, true, limit).await
 }
 
@@ -334,7 +310,7 @@ fn csv_cell(value: &str, out: &mut String) {
     }
 }
 
-fn csv_line(r: &AuditRow, out: &mut String) {
+fn csv_line(r: &StoredRecord, out: &mut String) {
     let cells: [&str; 15] = [
         &r.seq.to_string(),
         &r.id,
@@ -389,8 +365,8 @@ struct JsonRecord<'a> {
     hash: &'a str,
 }
 
-impl<'a> From<&'a AuditRow> for JsonRecord<'a> {
-    fn from(r: &'a AuditRow) -> Self {
+impl<'a> From<&'a StoredRecord> for JsonRecord<'a> {
+    fn from(r: &'a StoredRecord) -> Self {
         JsonRecord {
             seq: r.seq,
             id: &r.id,
@@ -412,36 +388,14 @@ impl<'a> From<&'a AuditRow> for JsonRecord<'a> {
     }
 }
 
-pub fn row_json(r: &AuditRow) -> serde_json::Value {
+pub fn row_json(r: &StoredRecord) -> serde_json::Value {
     serde_json::to_value(JsonRecord::from(r)).unwrap_or_default()
 }
 
-fn json_line(r: &AuditRow, out: &mut Vec<u8>) {
+fn json_line(r: &StoredRecord, out: &mut Vec<u8>) {
     // Writing into a Vec cannot fail, and every field serializes.
     let _ = serde_json::to_writer(&mut *out, &JsonRecord::from(r));
     out.push(b'\n');
-}
-
-impl From<StoredRecord> for AuditRow {
-    fn from(r: StoredRecord) -> Self {
-        AuditRow {
-            seq: r.seq,
-            id: r.id,
-            occurred_at: r.occurred_at,
-            actor_kind: r.actor_kind,
-            actor_user_id: r.actor_user_id,
-            actor_label: r.actor_label,
-            client_addr: r.client_addr,
-            user_agent: r.user_agent,
-            action: r.action,
-            outcome: r.outcome,
-            link_id: r.link_id,
-            file_id: r.file_id,
-            reason: r.reason,
-            details: r.details,
-            hash: r.hash,
-        }
-    }
 }
 
 /// One batch as CSV or JSON Lines (the CSV header before the first).
@@ -451,14 +405,14 @@ fn render(rows: Vec<StoredRecord>, format: Format, header: bool) -> Bytes {
         out.extend_from_slice(CSV_HEADER.as_bytes());
     }
     let mut line = String::new();
-    for r in rows.into_iter().map(AuditRow::from) {
+    for r in &rows {
         match format {
             Format::Csv => {
                 line.clear();
-                csv_line(&r, &mut line);
+                csv_line(r, &mut line);
                 out.extend_from_slice(line.as_bytes());
             }
-            Format::JsonLines => json_line(&r, &mut out),
+            Format::JsonLines => json_line(r, &mut out),
         }
     }
     Bytes::from(out)

@@ -5,7 +5,8 @@ use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 use askama::Template;
 
-use crate::audit::search::{self, AuditRow, Filter, FilterQuery, Format};
+use crate::audit::records::StoredRecord;
+use crate::audit::search::{self, Filter, FilterQuery, Format};
 use crate::audit::{self, Actor, AuditEvent, Outcome};
 use crate::auth::session::CurrentUser;
 use crate::db::users::User;
@@ -69,7 +70,7 @@ pub fn parse(q: &FilterQuery) -> Result<(Filter, Option<i64>), AppError> {
     Ok((filter, before))
 }
 
-fn row(r: AuditRow, lang: crate::i18n::Lang) -> Row {
+fn row(r: StoredRecord, lang: crate::i18n::Lang) -> Row {
     Row {
         seq: r.seq,
         time: date_time(r.occurred_at, lang),
