@@ -63,12 +63,23 @@ pub async fn delete(db: &Db, id_hash: &str) -> sqlx::Result<bool> {
     Ok(done.rows_affected() == 1)
 }
 
-/// Removes sessions that are past their idle or absolute limit (housekeeping).
-pub async fn delete_expired(db: &Db, idle_before: i64, created_before: i64) -> sqlx::Result<u64> {
-    let done = sqlx::query("DELETE FROM sessions WHERE last_seen_at < $1 OR created_at < $2")
-        .bind(idle_before)
-        .bind(created_before)
-        .execute(&db.pool)
-        .await?;
-    Ok(done.rows_affected())
+/// Sessions that are past their idle or absolute limit, with their accounts (disabled ones
+/// and those of suspended tenants too: they expire all the same).
+pub async fn past_limits(
+    db: &Db,
+    idle_before: i64,
+    created_before: i64,
+) -> sqlx::Result<Vec<SessionRow>> {
+    sqlx::query_as(
+        "SELECT s.id_hash, s.created_at, s.last_seen_at,
+                u.id, u.tenant_id, u.email, u.display_name, u.role, u.password_hash, u.language,
+                u.disabled, u.created_at
+         FROM sessions s
+         JOIN users u ON u.id = s.user_id
+         WHERE s.last_seen_at < $1 OR s.created_at < $2",
+    )
+    .bind(idle_before)
+    .bind(created_before)
+    .fetch_all(&db.pool)
+    .await
 }

@@ -89,6 +89,13 @@ pub async fn spawn_app_with(options: TestOptions) -> TestApp {
 }
 
 async fn start(env: Vec<(String, String)>, dir: std::sync::Arc<tempfile::TempDir>) -> TestApp {
+    // BOTE_TEST_LOG=warn (any filter) shows the apps' logs, e.g. to see why a test waited in vain.
+    if let Ok(filter) = std::env::var("BOTE_TEST_LOG") {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+            .with_test_writer()
+            .try_init();
+    }
     let settings = Settings::from_sources(None, &env).expect("test settings are valid");
     let app = Application::build(settings)
         .await
