@@ -6,6 +6,18 @@ use super::users::User;
 use super::Db;
 use crate::domain::time::now_ms;
 
+/// The columns of a [`SessionRow`]: sessions `s` joined with their accounts `u` (a literal, so
+/// the queries below are whole at compile time).
+macro_rules! session_rows {
+    () => {
+        "SELECT s.id_hash, s.created_at, s.last_seen_at,
+                u.id, u.tenant_id, u.email, u.display_name, u.role, u.password_hash, u.language,
+                u.disabled, u.created_at
+         FROM sessions s
+         JOIN users u ON u.id = s.user_id"
+    };
+}
+
 /// A session joined with its (enabled) account and tenant state.
 #[derive(Debug, Clone, FromRow)]
 pub struct SessionRow {
@@ -31,15 +43,11 @@ pub async fn create(db: &Db, id_hash: &str, user_id: &str) -> sqlx::Result<()> {
 
 /// The session with this hash if its account is enabled and its tenant (if any) not suspended.
 pub async fn find_active(db: &Db, id_hash: &str) -> sqlx::Result<Option<SessionRow>> {
-    sqlx::query_as(
-        "SELECT s.id_hash, s.created_at, s.last_seen_at,
-                u.id, u.tenant_id, u.email, u.display_name, u.role, u.password_hash, u.language,
-                u.disabled, u.created_at
-         FROM sessions s
-         JOIN users u ON u.id = s.user_id
-         LEFT JOIN tenants t ON t.id = u.tenant_id
-         WHERE s.id_hash = $1 AND u.disabled = 0 AND COALESCE(t.suspended, 0) = 0",
-    )
+    sqlx::query_as(concat!(
+        session_rows!(),
+        " LEFT JOIN tenants t ON t.id = u.tenant_id
+         WHERE s.id_hash = $1 AND u.disabled = 0 AND COALESCE(t.suspended, 0) = 0"
+    ))
     .bind(id_hash)
     .fetch_optional(&db.pool)
     .await
@@ -70,14 +78,10 @@ pub async fn past_limits(
     idle_before: i64,
     created_before: i64,
 ) -> sqlx::Result<Vec<SessionRow>> {
-    sqlx::query_as(
-        "SELECT s.id_hash, s.created_at, s.last_seen_at,
-                u.id, u.tenant_id, u.email, u.display_name, u.role, u.password_hash, u.language,
-                u.disabled, u.created_at
-         FROM sessions s
-         JOIN users u ON u.id = s.user_id
-         WHERE s.last_seen_at < $1 OR s.created_at < $2",
-    )
+    sqlx::query_as(concat!(
+        session_rows!(),
+        " WHERE s.last_seen_at < $1 OR s.created_at < $2"
+    ))
     .bind(idle_before)
     .bind(created_before)
     .fetch_all(&db.pool)
