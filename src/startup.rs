@@ -2,6 +2,7 @@
 
 use std::net::TcpListener;
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
@@ -15,6 +16,12 @@ use crate::mail::Mailer;
 use crate::scan::{Scanner, ScannerConfig};
 use crate::storage::BlobStore;
 use crate::{auth, web as routes};
+
+/// How long an idle connection stays open for the next request. Longer than the idle timeout of
+/// the usual reverse proxies and load balancers (nginx 60 s, AWS ALB 60 s): the side that closes
+/// an idle connection first must be the proxy, or a request it sends at that very moment fails
+/// (a POST is not retried; the partner sees a 502). actix's default is 5 s.
+pub const KEEP_ALIVE: Duration = Duration::from_secs(75);
 
 /// Everything a request handler may need, shared by all workers.
 pub struct AppState {
@@ -110,6 +117,7 @@ impl Application {
                 .wrap(from_fn(routes::security::headers))
                 .wrap(from_fn(routes::request_log::log))
         })
+        .keep_alive(KEEP_ALIVE)
         .listen(listener)?
         .shutdown_timeout(shutdown_grace)
         .run();

@@ -122,8 +122,12 @@ pub fn new_client() -> reqwest::Client {
     client_with(std::sync::Arc::new(reqwest::cookie::Jar::default()))
 }
 
+/// A client that never reuses a connection the server may be closing: the server closes idle
+/// connections after `KEEP_ALIVE`, and a request sent on one at that moment fails with
+/// `IncompleteMessage` (reqwest keeps idle connections 90 s by default).
 fn client_with(jar: std::sync::Arc<reqwest::cookie::Jar>) -> reqwest::Client {
     reqwest::Client::builder()
+        .pool_idle_timeout(bote::startup::KEEP_ALIVE / 2)
         .cookie_provider(jar)
         .redirect(reqwest::redirect::Policy::none())
         .build()
