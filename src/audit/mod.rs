@@ -14,6 +14,7 @@ pub use event::{Actor, AuditEvent, Outcome};
 use anyhow::Context;
 
 use crate::db::Db;
+use crate::web::detached::to_the_end;
 
 /// Records one event. Writing must not fail silently: callers decide whether a failed write
 /// refuses the action (it does for anything that changes data).
@@ -25,10 +26,16 @@ pub async fn record(db: &Db, event: AuditEvent) -> anyhow::Result<()> {
 }
 
 /// Records an event where losing it must not break the request that caused it (for example a
-/// refused login): the failure is logged loudly instead.
+/// refused login): the failure is logged loudly instead. The write runs to its end on a task of
+/// its own, also when the request is dropped meanwhile (a client reset, a sibling extractor that
+/// refused).
 pub async fn record_or_log(db: &Db, event: AuditEvent) {
     let action = event.action;
-    if let Err(e) = record(db, event).await {
+    let db = db.clone();
+    let written = to_the_end(async move { record(&db, event).await })
+        .await
+        .and_then(|r| r);
+    if let Err(e) = written {
         tracing::error!(action, error = %format!("{e:#}"), "audit event could not be written");
     }
 }

@@ -2,12 +2,14 @@
 
 use crate::audit::{self, Actor, AuditEvent, Outcome};
 use crate::auth::{password, throttle};
+use crate::config::Settings;
 use crate::db::users::User;
-use crate::db::{tenants, users};
+use crate::db::{tenants, users, Db};
 use crate::domain::email::EmailAddress;
 use crate::error::AppError;
 use crate::startup::AppState;
 use crate::web::client::ClientInfo;
+use crate::web::detached::to_the_end;
 
 pub enum LoginResult {
     Success(User),
@@ -17,8 +19,26 @@ pub enum LoginResult {
     Locked,
 }
 
+/// Checks a login. Once begun, the check runs to its end on a task of its own: a client that
+/// hangs up while its password is checked is still counted against the limits and recorded.
 pub async fn attempt(
     state: &AppState,
+    email_text: &str,
+    password_text: &str,
+    client: &ClientInfo,
+) -> Result<LoginResult, AppError> {
+    let (db, settings) = (state.db.clone(), state.settings.clone());
+    let (email, password, client) = (
+        email_text.to_string(),
+        password_text.to_string(),
+        client.clone(),
+    );
+    to_the_end(async move { check(&db, &settings, &email, &password, &client).await }).await?
+}
+
+async fn check(
+    db: &Db,
+    settings: &Settings,
     email_text: &str,
     password_text: &str,
     client: &ClientInfo,
@@ -26,7 +46,7 @@ pub async fn attempt(
     let keys = throttle::LoginKeys::new(email_text, &client.addr);
     let email = EmailAddress::parse(email_text).ok();
     let user = match &email {
-        Some(e) => users::by_email(&state.db, e).await?,
+        Some(e) => users::by_email(db, e).await?,
         None => None,
     };
     let tenant_id = user.as_ref().and_then(|u| u.tenant_id.clone());
@@ -42,9 +62,9 @@ pub async fn attempt(
             .detail("email", attempted.clone())
     };
 
-    if throttle::is_locked(&state.db, &keys).await? {
+    if throttle::is_locked(db, &keys).await? {
         audit::record_or_log(
-            &state.db,
+            db,
             event("login.failure", Outcome::Refused).reason("locked after repeated failures"),
         )
         .await;
@@ -53,7 +73,7 @@ pub async fn attempt(
 
     let usable = match &user {
         Some(u) if !u.is_disabled() => match &u.tenant_id {
-            Some(t) => tenants::by_id(&state.db, t)
+            Some(t) => tenants::by_id(db, t)
                 .await?
                 .is_some_and(|t| t.suspended == 0),
             None => true,
@@ -68,28 +88,24 @@ pub async fn attempt(
         && password::verify(password_text.to_string(), stored).await?;
 
     if ok {
-        throttle::record_success(&state.db, &state.settings, &keys).await?;
-        audit::record(&state.db, event("login.success", Outcome::Success)).await?;
+        throttle::record_success(db, settings, &keys).await?;
+        audit::record(db, event("login.success", Outcome::Success)).await?;
         let user = user
             .clone()
             .expect("a verified password belongs to an account");
         return Ok(LoginResult::Success(user));
     }
 
-    let failure = throttle::record_failure(&state.db, &state.settings, &keys).await?;
+    let failure = throttle::record_failure(db, settings, &keys).await?;
     let reason = match &user {
         None => "unknown account",
         Some(_) if !usable => "account disabled or tenant suspended",
         Some(_) => "wrong password",
     };
-    audit::record_or_log(
-        &state.db,
-        event("login.failure", Outcome::Failure).reason(reason),
-    )
-    .await;
+    audit::record_or_log(db, event("login.failure", Outcome::Failure).reason(reason)).await;
     if failure.locked_now {
         audit::record_or_log(
-            &state.db,
+            db,
             event("login.lockout", Outcome::Refused).reason("too many failed attempts"),
         )
         .await;

@@ -21,6 +21,7 @@ use crate::domain::time::now_ms;
 use crate::error::AppError;
 use crate::startup::AppState;
 use crate::web::client::ClientInfo;
+use crate::web::detached::to_the_end;
 
 pub const COOKIE: &str = "bote_session";
 
@@ -113,14 +114,13 @@ async fn lookup(
         // neither may lose the record halfway.
         let db = state.db.clone();
         let event = expiry_event(&row, why).client(&client);
-        tokio::spawn(async move {
+        to_the_end(async move {
             if sessions::delete(&db, &row.id_hash).await? {
                 audit::record_or_log(&db, event).await;
             }
             Ok::<_, sqlx::Error>(())
         })
-        .await
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("session end: {e}")))??;
+        .await??;
         return Ok(None);
     }
     // Touch at most every few seconds: enough precision for the idle timeout, few writes.

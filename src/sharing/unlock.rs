@@ -8,11 +8,13 @@ use actix_web::HttpRequest;
 
 use crate::audit::{self, Actor, AuditEvent, Outcome};
 use crate::auth::password;
+use crate::config::Settings;
 use crate::db::links::Link;
 use crate::db::{throttle, unlocks, Db};
 use crate::domain::secret::{looks_like_token, random_token, secret_hash};
 use crate::domain::time::now_ms;
 use crate::web::client::ClientInfo;
+use crate::web::detached::to_the_end;
 
 pub const COOKIE: &str = "bote_unlock";
 /// An unlock lasts this long (and never longer than the link).
@@ -98,13 +100,27 @@ pub enum Verified {
 
 /// Checks a link password under the same throttling and with the same record as the unlock
 /// form, without handing out an unlock (for clients that send the password with each request).
+///
+/// Once begun, the check runs to its end on a task of its own: a client that hangs up while its
+/// password is checked is still counted and recorded.
 pub async fn verify(
     state: &crate::startup::AppState,
     link: &Link,
     given: &str,
     client: &ClientInfo,
 ) -> anyhow::Result<Verified> {
-    let db = &state.db;
+    let (db, settings) = (state.db.clone(), state.settings.clone());
+    let (link, given, client) = (link.clone(), given.to_string(), client.clone());
+    to_the_end(async move { check(&db, &settings, &link, &given, &client).await }).await?
+}
+
+async fn check(
+    db: &Db,
+    settings: &Settings,
+    link: &Link,
+    given: &str,
+    client: &ClientInfo,
+) -> anyhow::Result<Verified> {
     let now = now_ms();
     let keys = [
         (link_key(&link.id), MAX_FAILURES_PER_LINK),
@@ -170,7 +186,7 @@ pub async fn verify(
         e.link_id = Some(link.id.clone());
         let mut tx = db.pool.begin().await?;
         crate::audit::chain::append(&mut tx, &e).await?;
-        super::notify::link_locked(&mut tx, &state.settings, &link.id).await?;
+        super::notify::link_locked(&mut tx, settings, &link.id).await?;
         tx.commit().await?;
     }
     // Slow down guessing: 250 ms more per failure after the second, at most 2 s.

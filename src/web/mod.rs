@@ -7,6 +7,7 @@ pub mod assets;
 pub mod audit;
 pub mod client;
 pub mod ctx;
+pub mod detached;
 pub mod error_pages;
 pub mod format;
 pub mod health;

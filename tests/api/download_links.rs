@@ -4,7 +4,7 @@ use bote::domain::role::Role;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use crate::helpers::{eicar, new_client, path_of, spawn_app, TestApp};
+use crate::helpers::{eicar, new_client, path_of, slow_hash, spawn_app, TestApp};
 
 fn payload(n: usize) -> Vec<u8> {
     (0..n).map(|i| (i * 31 % 251) as u8).collect()
@@ -937,4 +937,47 @@ async fn ended_links_lose_their_files_but_keep_their_record() {
         0,
         "purged once"
     );
+}
+
+/// A wrong link password is counted and recorded even when the partner resets the connection
+/// before the answer (actix then drops the request's future).
+#[tokio::test]
+async fn a_wrong_link_password_is_recorded_even_when_the_partner_hangs_up() {
+    let app = spawn_app().await;
+    let (path, _, _) = link_with_file(
+        &app,
+        json!({"kind": "download", "title": "x", "password": "the-right-one"}),
+        payload(10),
+    )
+    .await;
+    // The hang-up surely comes while the server checks the password.
+    sqlx::query("UPDATE links SET password_hash = $1")
+        .bind(slow_hash("the-right-one"))
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    let partner = app.another_browser();
+    assert_eq!(partner.get(&path).await.status().as_u16(), 200);
+    partner
+        .post_form_then_hang_up(&path, &[("password", "guess")], Duration::from_millis(300))
+        .await;
+
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while !app
+        .audit_actions()
+        .await
+        .contains(&("link.unlock".into(), "failure".into()))
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the failed try is recorded"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let counted: Vec<i64> =
+        sqlx::query_scalar("SELECT failures FROM login_throttle WHERE key LIKE 'unlock-%'")
+            .fetch_all(&app.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(counted, vec![1, 1], "counted for the link and the address");
 }

@@ -14,6 +14,20 @@ use sqlx::Connection;
 
 pub const PASSWORD: &str = "correct horse battery staple";
 
+/// An argon2id hash of `password` that takes several times longer to check than the ones Bote
+/// makes (the parameters travel with the hash), for tests that act while a check is running.
+pub fn slow_hash(password: &str) -> String {
+    use argon2::password_hash::{rand_core::OsRng, PasswordHasher, SaltString};
+    argon2::Argon2::new(
+        argon2::Algorithm::Argon2id,
+        argon2::Version::V0x13,
+        argon2::Params::new(19 * 1024, 8, 1, None).unwrap(),
+    )
+    .hash_password(password.as_bytes(), &SaltString::generate(&mut OsRng))
+    .unwrap()
+    .to_string()
+}
+
 pub struct TestApp {
     pub address: String,
     pub db: Db,
@@ -234,6 +248,34 @@ impl TestApp {
             .send()
             .await
             .unwrap()
+    }
+
+    /// Posts a form as `post_form` does, then resets the connection (a hang-up, not a polite
+    /// close) after `wait`, before the answer: actix drops the request's future then.
+    pub async fn post_form_then_hang_up(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        wait: std::time::Duration,
+    ) {
+        use tokio::io::AsyncWriteExt;
+        let csrf = self.csrf().await;
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("csrf_token", &csrf)
+            .extend_pairs(fields)
+            .finish();
+        let host = self.address.trim_start_matches("http://");
+        let request = format!(
+            "POST {path} HTTP/1.1\r\nHost: {host}\r\nOrigin: {}\r\nCookie: bote_csrf={csrf}\r\n\
+             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+            self.address,
+            body.len()
+        );
+        let mut socket = tokio::net::TcpStream::connect(host).await.unwrap();
+        socket.write_all(request.as_bytes()).await.unwrap();
+        tokio::time::sleep(wait).await;
+        socket.set_zero_linger().unwrap();
+        drop(socket);
     }
 
     pub fn origin_header(&self) -> HeaderMap {

@@ -2,7 +2,7 @@ use std::time::{Duration, Instant};
 
 use bote::domain::role::Role;
 
-use crate::helpers::{spawn_app, spawn_app_with, TestOptions, PASSWORD};
+use crate::helpers::{slow_hash, spawn_app, spawn_app_with, TestOptions, PASSWORD};
 
 #[tokio::test]
 async fn login_with_right_password_opens_the_overview() {
@@ -190,4 +190,48 @@ async fn login_form_with_missing_fields_is_a_clear_400() {
     assert_eq!(res.status().as_u16(), 400);
     let html = res.text().await.unwrap();
     assert!(html.contains("Das Formular war unvollständig"));
+}
+
+/// A wrong password counts and is recorded even when the client resets the connection before the
+/// answer (actix then drops the request's future): otherwise a guesser who hangs up after each
+/// try would leave no trace in the record and no count towards the lockout.
+#[tokio::test]
+async fn a_failed_login_counts_even_when_the_client_hangs_up() {
+    let app = spawn_app().await;
+    let user = app.create_user("anna@stadt.example", Role::Staff).await;
+    // The hang-up surely comes while the server checks the password.
+    sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+        .bind(slow_hash(PASSWORD))
+        .bind(&user.id)
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    app.post_form_then_hang_up(
+        "/login",
+        &[("email", "anna@stadt.example"), ("password", "guess")],
+        Duration::from_millis(300),
+    )
+    .await;
+
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let failures = loop {
+        let failures: Vec<i64> = sqlx::query_scalar("SELECT failures FROM login_throttle")
+            .fetch_all(&app.db.pool)
+            .await
+            .unwrap();
+        let recorded = app
+            .audit_actions()
+            .await
+            .contains(&("login.failure".into(), "failure".into()));
+        if (recorded && !failures.is_empty()) || Instant::now() > deadline {
+            assert!(recorded, "the failed try is recorded");
+            break failures;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(
+        failures,
+        vec![1, 1],
+        "counted for the account and the address"
+    );
 }
