@@ -20,6 +20,7 @@ pub mod security;
 pub mod staff;
 pub mod transfer;
 
+use actix_web::middleware::from_fn;
 use actix_web::web;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -33,5 +34,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(admin::configure)
         .configure(audit::configure)
         .configure(operator::configure)
-        .service(web::scope("/api/v1").configure(api::configure));
+        .service(
+            web::scope("/api/v1")
+                .wrap(from_fn(crate::auth::api_token::check_first))
+                .configure(api::configure),
+        );
 }

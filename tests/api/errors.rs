@@ -131,7 +131,12 @@ async fn api_errors_are_json_with_a_stable_code() {
     assert_eq!(body["error"]["code"], "unauthorized");
     assert!(body["error"]["message"].as_str().unwrap().len() > 5);
 
-    let res = app.get("/api/v1/nothing-here").await;
+    // The token comes first, also for paths that do not exist: without one, 401.
+    assert_eq!(app.get("/api/v1/nothing-here").await.status().as_u16(), 401);
+    let (_, token) = app
+        .api_user("anna@stadt.example", bote::domain::role::Role::Staff)
+        .await;
+    let res = app.api_get(&token, "/api/v1/nothing-here").await;
     assert_eq!(res.status().as_u16(), 404);
     let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(body["error"]["code"], "not_found");
