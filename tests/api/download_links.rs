@@ -958,8 +958,24 @@ async fn a_wrong_link_password_is_recorded_even_when_the_partner_hangs_up() {
         .unwrap();
     let partner = app.another_browser();
     assert_eq!(partner.get(&path).await.status().as_u16(), 200);
+    // The attempt is counted before the password is checked: once both counts are there,
+    // the check is running.
+    let counted = || async {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT failures FROM login_throttle WHERE key LIKE 'unlock-%' ORDER BY key",
+        )
+        .fetch_all(&app.db.pool)
+        .await
+        .unwrap()
+    };
     partner
-        .post_form_then_hang_up(&path, &[("password", "guess")], Duration::from_millis(300))
+        .post_form_then_hang_up(&path, &[("password", "guess")], async {
+            let deadline = std::time::Instant::now() + Duration::from_secs(30);
+            while counted().await.len() < 2 {
+                assert!(std::time::Instant::now() < deadline, "the try arrives");
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        })
         .await;
 
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
@@ -974,10 +990,9 @@ async fn a_wrong_link_password_is_recorded_even_when_the_partner_hangs_up() {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let counted: Vec<i64> =
-        sqlx::query_scalar("SELECT failures FROM login_throttle WHERE key LIKE 'unlock-%'")
-            .fetch_all(&app.db.pool)
-            .await
-            .unwrap();
-    assert_eq!(counted, vec![1, 1], "counted for the link and the address");
+    assert_eq!(
+        counted().await,
+        vec![1, 1],
+        "counted for the link and the address"
+    );
 }

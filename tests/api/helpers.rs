@@ -251,12 +251,12 @@ impl TestApp {
     }
 
     /// Posts a form as `post_form` does, then resets the connection (a hang-up, not a polite
-    /// close) after `wait`, before the answer: actix drops the request's future then.
+    /// close) once `when` is done, before the answer: actix drops the request's future then.
     pub async fn post_form_then_hang_up(
         &self,
         path: &str,
         fields: &[(&str, &str)],
-        wait: std::time::Duration,
+        when: impl std::future::Future<Output = ()>,
     ) {
         use tokio::io::AsyncWriteExt;
         let csrf = self.csrf().await;
@@ -273,7 +273,7 @@ impl TestApp {
         );
         let mut socket = tokio::net::TcpStream::connect(host).await.unwrap();
         socket.write_all(request.as_bytes()).await.unwrap();
-        tokio::time::sleep(wait).await;
+        when.await;
         socket.set_zero_linger().unwrap();
         drop(socket);
     }
